@@ -1,0 +1,45 @@
+# Two commands: `make run` (demo, offline) and `make test` (lint, import contracts, tests).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+DEMO := .cache/demo
+DEMO_KB := index/data/demo_kb.jsonl
+QUESTION ?= چند روز است سرم تیر می‌کشد و نور اذیتم می‌کند، چه کار کنم؟
+
+.PHONY: install run test lint demo-index clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# CPU torch first: any other torch pulls a CUDA build of several GB.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -e ".[dev,langchain]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+$(DEMO)/embedder/training_summary.json: $(DEMO_KB) | $(STAMP)
+	$(BIN)/gaokerena train embedder --pairs $(DEMO_KB) --out $(DEMO)/embedder \
+		--batch-size 64 --epochs 40 --quiet
+
+$(DEMO)/index/manifest.json: $(DEMO_KB) $(DEMO)/embedder/training_summary.json
+	$(BIN)/gaokerena index build --input $(DEMO_KB) --text-field title --text-field question \
+		--text-field answer --embedder $(DEMO)/embedder --out $(DEMO)/index --quiet
+
+demo-index: $(DEMO)/index/manifest.json
+
+run: demo-index
+	$(BIN)/gaokerena ask --index $(DEMO)/index "$(QUESTION)"
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+test: lint
+	$(BIN)/pytest -q
+
+clean:
+	rm -rf $(DEMO)

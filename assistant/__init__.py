@@ -1,0 +1,1 @@
+"""Answering Persian medical questions from retrieved passages."""

@@ -1,0 +1,1 @@
+"""Crawling Persian medical sites into corpora (see the crawl issue)."""

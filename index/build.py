@@ -1,0 +1,153 @@
+"""Building an index folder from documents, atomically.
+
+The build writes everything into a hidden sibling folder and renames it into place only
+when the manifest (written last) is complete, so a killed build never leaves a folder that
+loads as an index, and an existing index is replaced only by a finished one.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from index.analyze import LexicalAnalyzer
+from index.chunk import chunk_text
+from index.config import IndexConfig
+from index.dense import build_dense_index, save_dense_index
+from index.embed import Embedder
+from index.errors import DataError, IndexFormatError
+from index.lexical import LexicalIndex
+from index.manifest import MANIFEST_NAME, EmbedderInfo, Manifest, checksum_folder
+from index.normalize import PersianNormalizer
+from index.records import Document
+
+logger = logging.getLogger(__name__)
+
+CHUNKS_NAME = "chunks.jsonl"
+DENSE_NAME = "dense.faiss"
+LEXICAL_DIR = "lexical"
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage as stored in the docstore: original text plus its document's metadata."""
+
+    row: int
+    doc_id: str
+    text: str
+    site: str
+    url: str
+    title: str
+
+    def to_json(self) -> str:
+        return json.dumps(self.__dict__, ensure_ascii=False)
+
+
+def make_chunks(documents: list[Document], config: IndexConfig) -> list[Chunk]:
+    chunks: list[Chunk] = []
+    for document in documents:
+        for piece in chunk_text(document.text, config.chunk):
+            chunks.append(
+                Chunk(len(chunks), document.doc_id, piece, document.site, document.url,
+                      document.title)
+            )
+    return chunks
+
+
+def _prepare_target(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise IndexFormatError(f"{out}: exists and is a file; choose another --out folder")
+    if out.is_dir() and any(out.iterdir()) and not (out / MANIFEST_NAME).exists():
+        raise IndexFormatError(
+            f"{out}: exists, is not empty and is not an index; refusing to replace it. "
+            "Choose another --out folder or empty this one."
+        )
+
+
+def _swap_into_place(staging: Path, out: Path) -> None:
+    """Rename the finished staging folder to ``out``, replacing an older index last."""
+    old = None
+    if out.exists():
+        old = out.with_name(f".{out.name}.old-{uuid.uuid4().hex[:8]}")
+        os.replace(out, old)
+    os.replace(staging, out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def build_index(
+    documents: list[Document],
+    out: Path,
+    config: IndexConfig | None = None,
+    embedder: Embedder | None = None,
+    sources: list[str] | None = None,
+    progress: bool = True,
+) -> Manifest:
+    """Normalize, chunk, analyze and embed ``documents``; write the index folder at ``out``.
+
+    With ``embedder=None`` the index is lexical-only (BM25), which still answers offline.
+    """
+    config = config or IndexConfig()
+    if not documents:
+        raise DataError("no documents to index: the inputs are empty or every text is blank")
+    out = Path(out)
+    _prepare_target(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = out.with_name(f".{out.name}.building-{uuid.uuid4().hex[:8]}")
+    staging.mkdir()
+    try:
+        started = time.perf_counter()
+        chunks = make_chunks(documents, config)
+        normalizer = PersianNormalizer(config.normalizer)
+        analyzer = LexicalAnalyzer(config.lexical)
+        normalized: list[str] = []
+        terms: list[list[str]] = []
+        for chunk in tqdm(chunks, desc="normalizing", unit="chunk", disable=not progress):
+            text = normalizer(chunk.text)
+            normalized.append(text)
+            terms.append(analyzer(text))
+
+        with (staging / CHUNKS_NAME).open("w", encoding="utf-8") as handle:
+            for chunk in chunks:
+                handle.write(chunk.to_json() + "\n")
+
+        lexical = LexicalIndex.build(terms, config.lexical)
+        (staging / LEXICAL_DIR).mkdir()
+        lexical.save(staging / LEXICAL_DIR)
+
+        embedder_info = None
+        if embedder is not None:
+            logger.info("embedding %d chunks with %s", len(chunks), embedder.name)
+            vectors = embedder.encode_documents(normalized)
+            dense = build_dense_index(vectors, config.dense)
+            save_dense_index(dense, staging / DENSE_NAME)
+            embedder_info = EmbedderInfo(embedder.name, embedder.dimension,
+                                         embedder.fingerprint())
+
+        manifest = Manifest(
+            config=config.to_dict(),
+            embedder=embedder_info,
+            documents=len(documents),
+            chunks=len(chunks),
+            files=checksum_folder(staging),
+            sources=list(sources or []),
+            created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        )
+        tmp_manifest = staging / (MANIFEST_NAME + ".tmp")
+        tmp_manifest.write_text(manifest.to_json(), encoding="utf-8")
+        os.replace(tmp_manifest, staging / MANIFEST_NAME)
+        _swap_into_place(staging, out)
+        logger.info("built %s: %d documents, %d chunks in %.1f s", out, len(documents),
+                    len(chunks), time.perf_counter() - started)
+        return manifest
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)

@@ -1,0 +1,231 @@
+"""The ``gaokerena`` command line: one program, subcommands contributed by each package.
+
+Packages plug their subcommands in through the ``gaokerena.commands`` entry-point group
+(see pyproject.toml), so this base package never imports the layers above it. Every
+module here stays light: heavy libraries load inside the command that needs them, which
+keeps ``--help`` instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from importlib.metadata import entry_points
+from pathlib import Path
+
+from index.errors import GaokerenaError
+
+ENTRY_POINT_GROUP = "gaokerena.commands"
+LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
+
+
+class CommandRegistry:
+    """What a plugin sees: top-level commands and named groups (index, train, eval, ...)."""
+
+    def __init__(self, parser: argparse.ArgumentParser) -> None:
+        self._top = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+        self._groups: dict[str, argparse._SubParsersAction] = {}
+
+    def command(self, name: str, help: str, description: str | None = None):
+        return self._top.add_parser(name, help=help, description=description or help)
+
+    def group(self, name: str, help: str) -> argparse._SubParsersAction:
+        if name not in self._groups:
+            parser = self._top.add_parser(name, help=help, description=help)
+            self._groups[name] = parser.add_subparsers(
+                dest=f"{name}_command", metavar="SUBCOMMAND", required=True
+            )
+        return self._groups[name]
+
+
+def _plugins() -> list[Callable[[CommandRegistry], None]]:
+    found = sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name)
+    loaded = [ep.load() for ep in found]
+    return loaded or [register]  # running from a source tree that was never installed
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gaokerena",
+        description="Offline retrieval-augmented Persian medical question answering: "
+        "build and search Persian indexes, train the embedder, evaluate, ask.",
+    )
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="more log output (-vv for debug)")
+    registry = CommandRegistry(parser)
+    for plugin in _plugins():
+        plugin(registry)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; user errors print one line and return 2, never a traceback."""
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    level = (logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)]
+    logging.basicConfig(level=level, format=LOG_FORMAT)
+    try:
+        return int(args.func(args) or 0)
+    except GaokerenaError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+# --- this package's own commands -------------------------------------------------------
+
+
+def register(registry: CommandRegistry) -> None:
+    """Add ``index build``, ``index search`` and ``eval retrieval``."""
+    index_group = registry.group("index", "build and search Persian retrieval indexes")
+
+    build = index_group.add_parser(
+        "build",
+        help="build a hybrid (BM25 + dense) index folder from JSONL files or datasets",
+        description="Normalize (hazm), chunk, analyze and embed documents into an index "
+        "folder: a FAISS file, chunks.jsonl, BM25 arrays and manifest.json. The folder is "
+        "written under a temporary name and renamed when complete.",
+    )
+    build.add_argument("--input", action="append", required=True, metavar="FILE_OR_DATASET",
+                       help="a .jsonl file, a saved dataset folder or a hub dataset id; repeat "
+                       "for several")
+    build.add_argument("--text-field", action="append", metavar="COLUMN",
+                       help="column(s) to index, joined in order (default: answer); repeat "
+                       "e.g. --text-field question --text-field answer")
+    build.add_argument("--id-field", default="id", help="column with the record id (default: id)")
+    build.add_argument("--split", default="train", help="dataset split (default: train)")
+    build.add_argument("--embedder", metavar="DIR_OR_ID",
+                       help="sentence-transformers model folder or hub id (default: "
+                       "intfloat/multilingual-e5-small; offline, falls back to BM25 only)")
+    build.add_argument("--no-embedder", action="store_true", help="build a BM25-only index")
+    build.add_argument("--dense-kind", default="flat",
+                       choices=("flat", "hnsw", "ivf", "ivfpq", "ivfsq"),
+                       help="FAISS index type (default: flat, exact)")
+    build.add_argument("--max-words", type=int, default=200, help="chunk budget in words")
+    build.add_argument("--overlap-words", type=int, default=40, help="chunk overlap in words")
+    build.add_argument("--batch-size", type=int, default=64, help="embedding batch size")
+    build.add_argument("--out", required=True, type=Path, help="index folder to write")
+    build.add_argument("--json", action="store_true", help="print a JSON summary")
+    build.add_argument("--quiet", action="store_true", help="no progress bars")
+    build.set_defaults(func=run_build)
+
+    search = index_group.add_parser("search", help="search an index and print the passages")
+    search.add_argument("--index", required=True, type=Path, help="index folder")
+    search.add_argument("--k", type=int, default=10, help="passages to return (default: 10)")
+    search.add_argument("--mode", default="hybrid", choices=("hybrid", "dense", "lexical"))
+    search.add_argument("--embedder", metavar="DIR_OR_ID",
+                        help="override the embedder named in the manifest (must match it)")
+    search.add_argument("--json", action="store_true", help="print hits as JSON")
+    search.add_argument("query", nargs="+", help="the question, in Persian")
+    search.set_defaults(func=run_search)
+
+    eval_group = registry.group("eval", "measure retrieval and answer quality")
+    retrieval = eval_group.add_parser(
+        "retrieval",
+        help="MRR@10 and Recall@1/5/20 of an index on question -> document-id pairs",
+        description="For each record of --queries, its question is the query and the indexed "
+        "document with the same id is the relevant one.",
+    )
+    retrieval.add_argument("--index", required=True, type=Path, help="index folder")
+    retrieval.add_argument("--queries", required=True, type=Path, help="JSONL with id, question")
+    retrieval.add_argument("--mode", default="hybrid", choices=("hybrid", "dense", "lexical"))
+    retrieval.add_argument("--limit", type=int, help="only the first N queries")
+    retrieval.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    retrieval.add_argument("--quiet", action="store_true", help="no progress bar")
+    retrieval.set_defaults(func=run_eval_retrieval)
+
+
+def run_build(args: argparse.Namespace) -> int:
+    import time
+
+    from index.config import ChunkConfig, DenseConfig, IndexConfig
+    from index.embed import DEFAULT_EMBEDDER, EmbedderConfig, load_embedder
+    from index.errors import EmbedderUnavailable
+    from index.records import FieldConfig, LoadReport, load_documents
+
+    started = time.perf_counter()
+    log = logging.getLogger("gaokerena.index")
+    fields = FieldConfig(text_fields=tuple(args.text_field or ("answer",)), id_field=args.id_field)
+    config = IndexConfig(
+        chunk=ChunkConfig(max_words=args.max_words, overlap_words=args.overlap_words),
+        dense=DenseConfig(kind=args.dense_kind),
+    )
+    documents = []
+    report = LoadReport()
+    for source in args.input:
+        documents.extend(load_documents(source, fields, split=args.split, report=report))
+    if report.empty:
+        log.warning("skipped %d records with empty text", report.empty)
+    if report.duplicate_ids:
+        log.warning("%d records repeat an id already seen (e.g. %s); they are indexed as "
+                    "passages of the same document", len(report.duplicate_ids),
+                    report.duplicate_ids[0])
+
+    embedder = None
+    if not args.no_embedder:
+        name = args.embedder or DEFAULT_EMBEDDER
+        try:
+            embedder = load_embedder(EmbedderConfig(name=name, batch_size=args.batch_size,
+                                                    show_progress=not args.quiet))
+        except EmbedderUnavailable as error:
+            if args.embedder:
+                raise
+            print(f"warning: {error}\nwarning: building a lexical-only (BM25) index instead.",
+                  file=sys.stderr)
+
+    from index.build import build_index
+
+    manifest = build_index(documents, args.out, config, embedder, sources=list(args.input),
+                           progress=not args.quiet)
+    summary = {
+        "index": str(args.out),
+        "documents": manifest.documents,
+        "chunks": manifest.chunks,
+        "embedder": manifest.embedder.name if manifest.embedder else None,
+        "mode": "hybrid" if manifest.embedder else "lexical",
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False))
+    else:
+        print(f"built {summary['index']}: {summary['documents']} documents, "
+              f"{summary['chunks']} passages, {summary['mode']} "
+              f"(embedder: {summary['embedder'] or 'none'}) in {summary['seconds']} s")
+    return 0
+
+
+def run_search(args: argparse.Namespace) -> int:
+    from index.retriever import Retriever
+
+    retriever = Retriever.load(args.index, args.embedder, mode=args.mode)
+    hits = retriever.search(" ".join(args.query), k=args.k)
+    if args.json:
+        print(json.dumps([hit.to_dict() for hit in hits], ensure_ascii=False, indent=2))
+        return 0
+    if not hits:
+        print("no passage matches this question")
+    for hit in hits:
+        source = " · ".join(part for part in (hit.site, hit.title, hit.url) if part)
+        snippet = hit.text if len(hit.text) <= 400 else hit.text[:400] + "…"
+        print(f"[{hit.rank}] {hit.doc_id}  score={hit.score:.4f}  {source}\n    {snippet}\n")
+    return 0
+
+
+def run_eval_retrieval(args: argparse.Namespace) -> int:
+    from index.metrics import evaluate_retrieval, load_queries
+    from index.retriever import Retriever
+
+    retriever = Retriever.load(args.index, mode=args.mode)
+    queries = load_queries(args.queries, limit=args.limit)
+    result = evaluate_retrieval(retriever, queries, progress=not args.quiet)
+    result["mode"] = retriever.mode
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(" ".join(f"{key}={value}" for key, value in result.items()))
+    return 0

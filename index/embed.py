@@ -1,0 +1,167 @@
+"""Dense embeddings through sentence-transformers, from a local folder or a hub id.
+
+The embedder is a swappable part: our own Persian model trained offline by
+``gaokerena train embedder``, or any sentence-transformers model on the hub or on disk.
+Loading never hangs on a closed network: a model missing from disk fails at once with the
+two ways to fix it. An index remembers a fingerprint of the embedder that built it (the
+vector of a fixed probe sentence), so querying it with a different model fails loudly
+instead of returning nonsense.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from index.errors import EmbedderUnavailable
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+logger = logging.getLogger(__name__)
+
+# A small multilingual model that handles Persian and runs acceptably on a CPU; bge-m3 ranks
+# higher on Persian retrieval but is five times larger. See README, "Embedders".
+DEFAULT_EMBEDDER = "intfloat/multilingual-e5-small"
+
+# Models whose card asks for instruction prefixes but whose saved config does not set them.
+_KNOWN_PROMPTS = {
+    "multilingual-e5": {"query": "query: ", "document": "passage: "},
+}
+
+PROBE_TEXT = "سردرد و تب کودک"
+_PROBE_DIMS = 16
+
+
+@dataclass(frozen=True)
+class EmbedderConfig:
+    """Which model embeds, and how. ``name`` is a folder or a hub id."""
+
+    name: str = DEFAULT_EMBEDDER
+    batch_size: int = 64
+    device: str | None = None
+    show_progress: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            raise ValueError("embedder name is empty; give a folder or a hub id")
+        if self.batch_size <= 0:
+            raise ValueError(f"batch_size must be > 0, got {self.batch_size}")
+
+
+class Embedder:
+    """Encodes queries and passages (with the model's own query/document prompts)."""
+
+    def __init__(self, model: SentenceTransformer, name: str, config: EmbedderConfig) -> None:
+        self.model = model
+        self.name = name
+        self.config = config
+        self.dimension = int(model.get_embedding_dimension())
+
+    def encode_documents(self, texts: list[str]) -> np.ndarray:
+        vectors = self.model.encode_document(
+            texts,
+            batch_size=self.config.batch_size,
+            show_progress_bar=self.config.show_progress and len(texts) > self.config.batch_size,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        vectors = self.model.encode_query(
+            texts,
+            batch_size=self.config.batch_size,
+            show_progress_bar=False,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def fingerprint(self) -> list[float]:
+        """The first dimensions of the probe sentence's vector, rounded: the model's identity."""
+        vector = self.encode_queries([PROBE_TEXT])[0][:_PROBE_DIMS]
+        return [round(float(x), 5) for x in vector]
+
+
+def fingerprints_match(a: list[float], b: list[float], tolerance: float = 2e-3) -> bool:
+    return len(a) == len(b) and all(abs(x - y) <= tolerance for x, y in zip(a, b, strict=True))
+
+
+def _offline_hint(name: str, reason: str) -> str:
+    return (
+        f"cannot load the embedder {name!r}: {reason}. Either train a Persian embedder "
+        "offline with `gaokerena train embedder --pairs FILE.jsonl --out DIR` and pass "
+        "`--embedder DIR`, or run once with network access so the model is downloaded "
+        "to the Hugging Face cache."
+    )
+
+
+def load_embedder(config: EmbedderConfig | str) -> Embedder:
+    """Load a sentence-transformers model from a folder or a hub id, failing fast offline.
+
+    Raises:
+        EmbedderUnavailable: the folder is not a model, or the hub id is not in the local
+            cache and the hub cannot be reached.
+    """
+    if isinstance(config, str):
+        config = EmbedderConfig(name=config)
+    from sentence_transformers import SentenceTransformer
+
+    name = config.name
+    path = Path(name).expanduser()
+    if path.exists():
+        if not path.is_dir():
+            raise EmbedderUnavailable(f"{name}: expected a model folder, found a file")
+        try:
+            model = SentenceTransformer(str(path), device=config.device, local_files_only=True)
+        except Exception as error:
+            raise EmbedderUnavailable(
+                f"{name}: not a sentence-transformers model folder ({type(error).__name__}: "
+                f"{error}). Train one with `gaokerena train embedder` or pass a hub id."
+            ) from None
+        return _with_known_prompts(Embedder(model, str(path.resolve()), config))
+
+    if name.startswith((".", "/", "~")) or name.count("/") > 1:
+        raise EmbedderUnavailable(f"{name}: no such model folder")
+    try:
+        model = SentenceTransformer(name, device=config.device, local_files_only=True)
+    except Exception:
+        if os.environ.get("HF_HUB_OFFLINE", "").lower() in {"1", "true", "yes"}:
+            raise EmbedderUnavailable(
+                _offline_hint(name, "it is not in the local cache and HF_HUB_OFFLINE is set")
+            ) from None
+        model = _download(name, config)
+    return _with_known_prompts(Embedder(model, name, config))
+
+
+def _download(name: str, config: EmbedderConfig) -> SentenceTransformer:
+    """Try the hub once, with short timeouts, so a closed network fails in seconds."""
+    import huggingface_hub
+    from sentence_transformers import SentenceTransformer
+
+    try:
+        huggingface_hub.model_info(name, timeout=10)
+    except Exception as error:
+        raise EmbedderUnavailable(
+            _offline_hint(name, f"the Hugging Face hub is not reachable ({type(error).__name__})")
+        ) from None
+    try:
+        return SentenceTransformer(name, device=config.device)
+    except Exception as error:
+        raise EmbedderUnavailable(_offline_hint(name, f"{type(error).__name__}: {error}")) from None
+
+
+def _with_known_prompts(embedder: Embedder) -> Embedder:
+    model = embedder.model
+    if not model.prompts.get("query"):
+        for marker, prompts in _KNOWN_PROMPTS.items():
+            if marker in embedder.name:
+                model.prompts.update(prompts)
+                logger.info("using %s prompts for %s", marker, embedder.name)
+    return embedder

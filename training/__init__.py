@@ -1,0 +1,1 @@
+"""Training: the offline Persian embedder now, the Gaokerena LoRA stages later."""

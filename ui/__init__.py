@@ -1,0 +1,1 @@
+"""The Gradio web app (see the web app issue)."""
