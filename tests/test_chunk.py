@@ -1,3 +1,5 @@
+import itertools
+
 import pytest
 
 from index.chunk import chunk_text, split_sentences
@@ -10,7 +12,8 @@ def test_short_answer_stays_whole():
 
 
 def test_sentences_split_on_persian_question_mark_and_newline():
-    assert split_sentences("تب دارم؟ سرفه هم دارم.\nچه کنم") == ["تب دارم؟", "سرفه هم دارم.", "چه کنم"]
+    sentences = split_sentences("تب دارم؟ سرفه هم دارم.\nچه کنم")
+    assert sentences == ["تب دارم؟", "سرفه هم دارم.", "چه کنم"]
 
 
 def test_long_text_is_cut_at_sentence_ends_within_budget():
@@ -25,7 +28,7 @@ def test_long_text_is_cut_at_sentence_ends_within_budget():
 def test_overlap_repeats_the_last_sentence_of_the_previous_chunk():
     sentences = [f"جمله {i} کوتاه است." for i in range(12)]
     chunks = chunk_text(" ".join(sentences), ChunkConfig(max_words=12, overlap_words=4))
-    for previous, current in zip(chunks, chunks[1:], strict=False):
+    for previous, current in itertools.pairwise(chunks):
         last_sentence = previous.split("است.")[-2].strip() + " است."
         assert current.startswith(last_sentence)
 

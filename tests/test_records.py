@@ -13,20 +13,22 @@ def write_lines(path, lines):
 
 def test_mf3qa_records_index_the_answer_and_keep_id_and_site(tmp_path):
     path = write_lines(tmp_path / "qa.jsonl", [json.dumps(
-        {"id": "train-1", "question": "سردرد دارم", "answer": "استراحت کنید", "source": "niniban.com"},
-        ensure_ascii=False)])
+        {"id": "train-1", "question": "سردرد دارم", "answer": "استراحت کنید",
+         "source": "niniban.com"}, ensure_ascii=False)])
     [doc] = load_documents(path)
     assert (doc.doc_id, doc.text, doc.site) == ("train-1", "استراحت کنید", "niniban.com")
 
 
 def test_question_and_answer_can_be_indexed_together(tmp_path):
-    path = write_lines(tmp_path / "qa.jsonl", [json.dumps({"id": 1, "question": "س", "answer": "ج"})])
+    record = {"id": 1, "question": "س", "answer": "ج"}
+    path = write_lines(tmp_path / "qa.jsonl", [json.dumps(record)])
     [doc] = load_documents(path, FieldConfig(text_fields=("question", "answer")))
     assert doc.text == "س\n\nج" and doc.doc_id == "1"
 
 
 def test_malformed_line_is_reported_with_its_number(tmp_path):
-    path = write_lines(tmp_path / "bad.jsonl", ['{"id": 1, "answer": "خوب"}', '{"id": 2, "answer": '])
+    lines = ['{"id": 1, "answer": "خوب"}', '{"id": 2, "answer": ']
+    path = write_lines(tmp_path / "bad.jsonl", lines)
     with pytest.raises(DataError, match=r"bad\.jsonl:2: not valid JSON"):
         load_documents(path)
 
