@@ -145,16 +145,19 @@ def run_build(args: argparse.Namespace) -> int:
 
     from index.config import ChunkConfig, DenseConfig, IndexConfig
     from index.embed import DEFAULT_EMBEDDER, EmbedderConfig, load_embedder
-    from index.errors import EmbedderUnavailable
+    from index.errors import DataError, EmbedderUnavailable
     from index.records import FieldConfig, LoadReport, load_documents
 
     started = time.perf_counter()
     log = logging.getLogger("gaokerena.index")
     fields = FieldConfig(text_fields=tuple(args.text_field or ("answer",)), id_field=args.id_field)
-    config = IndexConfig(
-        chunk=ChunkConfig(max_words=args.max_words, overlap_words=args.overlap_words),
-        dense=DenseConfig(kind=args.dense_kind),
-    )
+    try:
+        config = IndexConfig(
+            chunk=ChunkConfig(max_words=args.max_words, overlap_words=args.overlap_words),
+            dense=DenseConfig(kind=args.dense_kind),
+        )
+    except ValueError as error:
+        raise DataError(f"invalid option: {error}") from None
     documents = []
     report = LoadReport()
     for source in args.input:
