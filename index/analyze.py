@@ -21,11 +21,14 @@ AFFIXES = frozenset({"ها", "های", "هایی", "ی", "ای", "تر", "تری
                      "اش", "مان", "تان", "شان"})
 
 
+@lru_cache(maxsize=1)
 def persian_stopwords() -> frozenset[str]:
     """hazm's stopword list, normalized, as single words (no half-space compounds)."""
-    from hazm import Normalizer, stopwords_list
+    from hazm import stopwords_list
 
-    normalize = Normalizer().normalize
+    from index.normalize import shared_normalizer
+
+    normalize = shared_normalizer()
     return frozenset(word for word in (normalize(w) for w in stopwords_list()) if word)
 
 
@@ -61,3 +64,9 @@ class LexicalAnalyzer:
             if term and term not in self._stopwords:
                 terms.append(term)
         return terms
+
+
+@lru_cache(maxsize=8)
+def shared_analyzer(config: LexicalConfig | None = None) -> LexicalAnalyzer:
+    """One analyzer per config for the whole process (hazm's lemmatizer loads in seconds)."""
+    return LexicalAnalyzer(config)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from index.analyze import LexicalAnalyzer
+from index.analyze import shared_analyzer
 from index.chunk import chunk_text
 from index.config import IndexConfig
 from index.dense import build_dense_index, save_dense_index
@@ -26,7 +26,7 @@ from index.embed import Embedder
 from index.errors import DataError, IndexFormatError
 from index.lexical import LexicalIndex
 from index.manifest import MANIFEST_NAME, EmbedderInfo, Manifest, checksum_folder
-from index.normalize import PersianNormalizer
+from index.normalize import shared_normalizer
 from index.records import Document
 
 logger = logging.getLogger(__name__)
@@ -106,8 +106,8 @@ def build_index(
     try:
         started = time.perf_counter()
         chunks = make_chunks(documents, config)
-        normalizer = PersianNormalizer(config.normalizer)
-        analyzer = LexicalAnalyzer(config.lexical)
+        normalizer = shared_normalizer(config.normalizer)
+        analyzer = shared_analyzer(config.lexical)
         normalized: list[str] = []
         terms: list[list[str]] = []
         for chunk in tqdm(chunks, desc="normalizing", unit="chunk", disable=not progress):

@@ -106,6 +106,7 @@ def register(registry: CommandRegistry) -> None:
     build.add_argument("--dense-kind", default="flat",
                        choices=("flat", "hnsw", "ivf", "ivfpq", "ivfsq"),
                        help="FAISS index type (default: flat, exact)")
+    _add_fusion_options(build)
     build.add_argument("--max-words", type=int, default=200, help="chunk budget in words")
     build.add_argument("--overlap-words", type=int, default=40, help="chunk overlap in words")
     build.add_argument("--batch-size", type=int, default=64, help="embedding batch size")
@@ -120,6 +121,7 @@ def register(registry: CommandRegistry) -> None:
     search.add_argument("--mode", default="hybrid", choices=("hybrid", "dense", "lexical"))
     search.add_argument("--embedder", metavar="DIR_OR_ID",
                         help="override the embedder named in the manifest (must match it)")
+    _add_fusion_options(search, stored=True)
     search.add_argument("--json", action="store_true", help="print hits as JSON")
     search.add_argument("query", nargs="+", help="the question, in Persian")
     search.set_defaults(func=run_search)
@@ -134,16 +136,56 @@ def register(registry: CommandRegistry) -> None:
     retrieval.add_argument("--index", required=True, type=Path, help="index folder")
     retrieval.add_argument("--queries", required=True, type=Path, help="JSONL with id, question")
     retrieval.add_argument("--mode", default="hybrid", choices=("hybrid", "dense", "lexical"))
+    _add_fusion_options(retrieval, stored=True)
     retrieval.add_argument("--limit", type=int, help="only the first N queries")
     retrieval.add_argument("--json", action="store_true", help="print the metrics as JSON")
     retrieval.add_argument("--quiet", action="store_true", help="no progress bar")
     retrieval.set_defaults(func=run_eval_retrieval)
 
 
+def _add_fusion_options(parser: argparse.ArgumentParser, stored: bool = False) -> None:
+    where = "override the index's stored setting" if stored else "stored in the index"
+    parser.add_argument("--fusion", choices=("rrf", "score"),
+                        help=f"how dense and BM25 rankings combine ({where}; default: score)")
+    parser.add_argument("--dense-weight", type=float, help=f"weight of the dense side ({where})")
+    parser.add_argument("--lexical-weight", type=float, help=f"weight of BM25 ({where})")
+
+
+def _fusion_config(args: argparse.Namespace, base=None):
+    """The fusion options given on the command line over ``base`` (or the defaults)."""
+    from dataclasses import replace
+
+    from index.config import FusionConfig
+    from index.errors import DataError
+
+    changes = {name: value for name, value in (
+        ("method", args.fusion), ("dense_weight", args.dense_weight),
+        ("lexical_weight", args.lexical_weight)) if value is not None}
+    if base is None and not changes:
+        return None
+    try:
+        return replace(base or FusionConfig(), **changes)
+    except ValueError as error:
+        raise DataError(f"invalid fusion option: {error}") from None
+
+
+def _load_retriever(args: argparse.Namespace, embedder=None):
+    from index.config import FusionConfig
+    from index.retriever import Retriever
+
+    fusion = None
+    if any(getattr(args, n) is not None for n in ("fusion", "dense_weight", "lexical_weight")):
+        from index.manifest import Manifest
+
+        stored = Manifest.read(args.index).config.get("fusion", {})
+        fusion = _fusion_config(args, FusionConfig(**stored))
+    return Retriever.load(args.index, embedder, mode=args.mode, fusion=fusion)
+
+
 def run_build(args: argparse.Namespace) -> int:
     import time
 
-    from index.config import ChunkConfig, DenseConfig, IndexConfig
+    from index.config import ChunkConfig, DenseConfig, FusionConfig, IndexConfig
     from index.embed import DEFAULT_EMBEDDER, EmbedderConfig, load_embedder
     from index.errors import DataError, EmbedderUnavailable
     from index.records import FieldConfig, LoadReport, load_documents
@@ -155,6 +197,7 @@ def run_build(args: argparse.Namespace) -> int:
         config = IndexConfig(
             chunk=ChunkConfig(max_words=args.max_words, overlap_words=args.overlap_words),
             dense=DenseConfig(kind=args.dense_kind),
+            fusion=_fusion_config(args) or FusionConfig(),
         )
     except ValueError as error:
         raise DataError(f"invalid option: {error}") from None
@@ -203,9 +246,7 @@ def run_build(args: argparse.Namespace) -> int:
 
 
 def run_search(args: argparse.Namespace) -> int:
-    from index.retriever import Retriever
-
-    retriever = Retriever.load(args.index, args.embedder, mode=args.mode)
+    retriever = _load_retriever(args, args.embedder)
     hits = retriever.search(" ".join(args.query), k=args.k)
     if args.json:
         print(json.dumps([hit.to_dict() for hit in hits], ensure_ascii=False, indent=2))
@@ -221,9 +262,8 @@ def run_search(args: argparse.Namespace) -> int:
 
 def run_eval_retrieval(args: argparse.Namespace) -> int:
     from index.metrics import evaluate_retrieval, load_queries
-    from index.retriever import Retriever
 
-    retriever = Retriever.load(args.index, mode=args.mode)
+    retriever = _load_retriever(args)
     queries = load_queries(args.queries, limit=args.limit)
     result = evaluate_retrieval(retriever, queries, progress=not args.quiet)
     result["mode"] = retriever.mode

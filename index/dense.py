@@ -49,9 +49,10 @@ def build_dense_index(vectors: np.ndarray, config: DenseConfig):  # -> faiss.Ind
                 )
             spec = f"IVF{nlist},PQ{config.pq_m}"
         index = faiss.index_factory(dim, spec, metric)
+        # k-means needs tens of points per list, not all of them: a sample keeps 1M fast.
         sample = vectors
-        if n > nlist * 256:
-            picks = np.random.default_rng(0).choice(n, nlist * 256, replace=False)
+        if n > nlist * 64:
+            picks = np.random.default_rng(0).choice(n, nlist * 64, replace=False)
             sample = vectors[np.sort(picks)]
         index.train(sample)
     index.add(vectors)

@@ -9,6 +9,7 @@ module wraps it with our config and guards its input.
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 from index.config import NormalizerConfig
 
@@ -59,3 +60,9 @@ def persian_ratio(text: str) -> float:
         return 0.0
     arabic_script = sum(1 for ch in letters if "\u0600" <= ch <= "\u06ff" or ch >= "\ufb50")
     return arabic_script / len(letters)
+
+
+@lru_cache(maxsize=8)
+def shared_normalizer(config: NormalizerConfig | None = None) -> PersianNormalizer:
+    """One normalizer per config for the whole process; building one costs seconds."""
+    return PersianNormalizer(config)

@@ -140,7 +140,10 @@ def load_documents(
     fields = fields or FieldConfig()
     report = report if report is not None else LoadReport()
     path = Path(source)
-    if path.is_file() or path.suffix in {".jsonl", ".json"}:
+    if path.suffix == ".json" and path.is_file():
+        raise DataError(f"{path}: expected JSON Lines (one object per line, .jsonl); convert a "
+                        "JSON array with: jq -c '.[]' FILE.json > FILE.jsonl")
+    if path.is_file() or path.suffix == ".jsonl":
         rows: Iterator[tuple[str, dict[str, Any]]] = (
             (f"{path}:{number}", record) for number, record in iter_jsonl(path)
         )

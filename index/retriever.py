@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from index.analyze import LexicalAnalyzer
+from index.analyze import LexicalAnalyzer, shared_analyzer
 from index.build import CHUNKS_NAME, DENSE_NAME, LEXICAL_DIR, Chunk
 from index.config import FusionConfig, IndexConfig
 from index.dense import load_dense_index, search_dense
@@ -21,7 +21,7 @@ from index.errors import IndexFormatError, QueryError
 from index.fusion import fuse
 from index.lexical import LexicalIndex
 from index.manifest import Manifest, verify_files
-from index.normalize import PersianNormalizer, persian_ratio
+from index.normalize import PersianNormalizer, persian_ratio, shared_normalizer
 
 logger = logging.getLogger(__name__)
 
@@ -132,8 +132,8 @@ class Retriever:
             lexical=lexical,
             dense=dense,
             embedder=embedder,
-            normalizer=PersianNormalizer(config.normalizer),
-            analyzer=LexicalAnalyzer(config.lexical),
+            normalizer=shared_normalizer(config.normalizer),
+            analyzer=shared_analyzer(config.lexical),
             limits=limits or QueryLimits(),
         )
 

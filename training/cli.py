@@ -24,6 +24,8 @@ def register(registry) -> None:
     embedder.add_argument("--dimension", type=int, default=512)
     embedder.add_argument("--vocab-size", type=int, default=30_000)
     embedder.add_argument("--epochs", type=int, default=10)
+    embedder.add_argument("--min-steps", type=int, default=0,
+                          help="train at least this many steps, adding epochs on small data")
     embedder.add_argument("--batch-size", type=int, default=1024)
     embedder.add_argument("--learning-rate", type=float, default=0.2)
     embedder.add_argument("--hard-negatives", action="store_true",
@@ -41,7 +43,7 @@ def run_train_embedder(args: argparse.Namespace) -> int:
     try:
         config = EmbedderTrainConfig(
             dimension=args.dimension, vocab_size=args.vocab_size, epochs=args.epochs,
-            batch_size=args.batch_size, learning_rate=args.learning_rate,
+            min_steps=args.min_steps, batch_size=args.batch_size, learning_rate=args.learning_rate,
             hard_negatives=args.hard_negatives, max_minutes=args.max_minutes, seed=args.seed,
         )
     except ValueError as error:

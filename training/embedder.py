@@ -25,7 +25,7 @@ from pathlib import Path
 
 from index.analyze import AFFIXES, persian_stopwords
 from index.errors import DataError
-from index.normalize import PersianNormalizer
+from index.normalize import shared_normalizer
 from index.records import iter_jsonl
 
 logger = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ class EmbedderTrainConfig:
     min_frequency: int = 2
     dimension: int = 512
     epochs: int = 10
-    min_steps: int = 200
+    min_steps: int = 0
     batch_size: int = 1024
     learning_rate: float = 0.2
     warmup_ratio: float = 0.1
@@ -55,9 +55,11 @@ class EmbedderTrainConfig:
     def __post_init__(self) -> None:
         if self.tokenizer not in TOKENIZER_KINDS:
             raise ValueError(f"tokenizer must be one of {TOKENIZER_KINDS}, got {self.tokenizer!r}")
-        for name in ("vocab_size", "dimension", "epochs", "batch_size", "min_steps"):
+        for name in ("vocab_size", "dimension", "epochs", "batch_size"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
+        if self.min_steps < 0:
+            raise ValueError(f"min_steps must be >= 0, got {self.min_steps!r}")
         if self.learning_rate <= 0:
             raise ValueError(f"learning_rate must be > 0 (e.g. 0.2), got {self.learning_rate}")
         if any(d <= 0 or d > self.dimension for d in self.matryoshka_dims):
@@ -136,11 +138,11 @@ def train_tokenizer(texts: list[str], config: EmbedderTrainConfig):
 
 def _mine_hard_negatives(queries: list[str], documents: list[str], seed: int) -> list[str]:
     """For each query a BM25-similar document that is not its own answer."""
-    from index.analyze import LexicalAnalyzer
+    from index.analyze import shared_analyzer
     from index.config import LexicalConfig
     from index.lexical import LexicalIndex
 
-    analyzer = LexicalAnalyzer(LexicalConfig())
+    analyzer = shared_analyzer(LexicalConfig())
     lexical = LexicalIndex.build([analyzer(d) for d in documents], LexicalConfig())
     rng = random.Random(seed)
     negatives = []
@@ -181,7 +183,7 @@ def train_embedder(
     random.seed(config.seed)
     torch.manual_seed(config.seed)
 
-    normalizer = PersianNormalizer()
+    normalizer = shared_normalizer()
     queries = [normalizer(q) for q, _ in pairs]
     documents = [normalizer(d) for _, d in pairs]
     tokenizer = train_tokenizer(queries + documents, config)
@@ -220,6 +222,10 @@ def train_embedder(
     )
     trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=dataset, loss=loss,
                                          callbacks=callbacks)
+    if not progress:  # without tqdm, transformers prints each log dict to stdout instead
+        from transformers.trainer_callback import PrinterCallback
+
+        trainer.remove_callback(PrinterCallback)
     try:
         result = trainer.train()
         shutil.rmtree(staging / "checkpoints", ignore_errors=True)

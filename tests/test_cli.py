@@ -1,0 +1,139 @@
+"""The ``gaokerena`` command line, run in-process through ``index.cli.main``."""
+
+import json
+import shutil
+
+import pytest
+
+from assistant.safety import DISCLAIMER
+from index.build import DENSE_NAME
+from index.cli import main
+
+from .conftest import DEMO_KB, DEMO_QUERIES
+
+QUESTION = "سرم تیر می‌کشد و از نور اذیت می‌شوم"
+
+
+def run(capsys, *argv):
+    """(exit code, stdout, stderr) of one command."""
+    code = main([str(arg) for arg in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_user_error(code, err, *fragments):
+    """Exit 2 and one line on stderr that starts with 'error:' and names the problem."""
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert code == 2
+    assert len(lines) == 1 and lines[0].startswith("error:"), err
+    assert "Traceback" not in err
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def test_help_lists_every_command(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    for command in ("index", "train", "eval", "ask"):
+        assert command in out
+
+
+def test_index_build_help_explains_its_options(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["index", "build", "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    for option in ("--input", "--text-field", "--embedder"):
+        assert option in out
+
+
+def test_build_with_an_embedder_makes_a_hybrid_index(capsys, tmp_path, tiny_embedder_dir):
+    code, out, _ = run(capsys, "index", "build", "--input", DEMO_KB, "--text-field", "question",
+                       "--text-field", "answer", "--embedder", tiny_embedder_dir,
+                       "--out", tmp_path / "idx", "--json", "--quiet")
+    assert code == 0
+    summary = json.loads(out)
+    assert summary["documents"] == 200 and summary["mode"] == "hybrid"
+    assert (tmp_path / "idx" / "manifest.json").is_file()
+
+
+def test_build_offline_without_embedder_warns_and_falls_back_to_bm25(capsys, tmp_path):
+    code, out, err = run(capsys, "index", "build", "--input", DEMO_KB, "--out", tmp_path / "idx",
+                         "--json", "--quiet")
+    assert code == 0
+    assert "warning" in err and "gaokerena train embedder" in err
+    assert json.loads(out)["mode"] == "lexical"
+    assert not (tmp_path / "idx" / DENSE_NAME).exists()
+
+
+def test_search_prints_hits_as_json_with_citation_fields(capsys, demo_index):
+    code, out, _ = run(capsys, "index", "search", "--index", demo_index, "--json", "--k", "3",
+                       QUESTION)
+    assert code == 0
+    hits = json.loads(out)
+    assert len(hits) == 3
+    for hit in hits:
+        assert {"doc_id", "text", "score", "site", "url", "title"} <= set(hit)
+
+
+def test_eval_retrieval_prints_the_metrics_as_json(capsys, demo_index):
+    code, out, _ = run(capsys, "eval", "retrieval", "--index", demo_index,
+                       "--queries", DEMO_QUERIES, "--json", "--quiet")
+    assert code == 0
+    result = json.loads(out)
+    assert set(result) == {"mrr@10", "recall@1", "recall@5", "recall@20", "n",
+                           "missing", "invalid", "mode"}
+    assert result["n"] == 80 and result["mode"] == "hybrid"
+
+
+def test_malformed_jsonl_input_names_its_line(capsys, tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "a", "answer": "سردرد"}\n{"id": "b", "answer": \n', encoding="utf-8")
+    code, _, err = run(capsys, "index", "build", "--input", bad, "--no-embedder",
+                       "--out", tmp_path / "idx", "--quiet")
+    assert_user_error(code, err, "bad.jsonl:2")
+    assert not (tmp_path / "idx").exists()
+
+
+@pytest.mark.parametrize(
+    ("query", "reason"),
+    [(" ", "empty"), ("I have a headache since yesterday", "not in Persian"),
+     ("سر" * 50_000, "limit")],
+    ids=["blank", "english", "100k-chars"],
+)
+def test_unusable_query_is_a_user_error(capsys, demo_index, query, reason):
+    code, out, err = run(capsys, "index", "search", "--index", demo_index, query)
+    assert out == ""
+    assert_user_error(code, err, reason)
+
+
+def test_missing_index_folder_is_a_user_error(capsys, tmp_path):
+    code, _, err = run(capsys, "index", "search", "--index", tmp_path / "nowhere", QUESTION)
+    assert_user_error(code, err, "no such index folder")
+
+
+def test_truncated_faiss_file_is_a_user_error(capsys, demo_index, tmp_path):
+    index = tmp_path / "copy"
+    shutil.copytree(demo_index, index)
+    data = (index / DENSE_NAME).read_bytes()
+    (index / DENSE_NAME).write_bytes(data[: len(data) // 2])
+    code, _, err = run(capsys, "index", "search", "--index", index, QUESTION)
+    assert_user_error(code, err, DENSE_NAME)
+
+
+def test_ask_answers_with_sources_and_the_disclaimer(capsys, demo_index):
+    code, out, _ = run(capsys, "ask", "--index", demo_index, "--json", QUESTION)
+    assert code == 0
+    answer = json.loads(out)
+    assert DISCLAIMER in answer["text"]
+    assert answer["sources"] and answer["sources"][0]["doc_id"].startswith("demo-")
+
+
+def test_training_on_a_single_pair_is_a_user_error(capsys, tmp_path):
+    pairs = tmp_path / "one.jsonl"
+    pairs.write_text('{"question": "سردرد دارم", "answer": "استراحت کنید"}\n', encoding="utf-8")
+    code, _, err = run(capsys, "train", "embedder", "--pairs", pairs, "--out", tmp_path / "model")
+    assert_user_error(code, err, "at least 2")
+    assert not (tmp_path / "model").exists()
