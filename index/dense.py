@@ -71,6 +71,15 @@ def configure_search(index, config: DenseConfig) -> None:
         ivf.nprobe = config.ivf_nprobe
 
 
+def _enable_reconstruct(index) -> None:
+    """IVF indexes need a row -> list map to give vectors back (used by score fusion)."""
+    import faiss
+
+    ivf = faiss.try_extract_index_ivf(index)
+    if ivf is not None:
+        ivf.make_direct_map()
+
+
 def save_dense_index(index, path: Path) -> None:
     import faiss
 
@@ -88,7 +97,20 @@ def load_dense_index(path: Path, config: DenseConfig):
             "rebuild the index with `gaokerena index build`"
         ) from None
     configure_search(index, config)
+    _enable_reconstruct(index)
     return index
+
+
+def score_rows(index, query_vector: np.ndarray, rows: list[int]) -> np.ndarray | None:
+    """Inner products of one query with the stored vectors of ``rows``, or None if the index
+    cannot give its vectors back (an IVF index without a direct map)."""
+    if not rows:
+        return np.zeros(0, dtype=np.float32)
+    try:
+        vectors = index.reconstruct_batch(np.asarray(rows, dtype=np.int64))
+    except RuntimeError:
+        return None
+    return vectors @ np.asarray(query_vector, dtype=np.float32).reshape(-1)
 
 
 def search_dense(index, query_vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

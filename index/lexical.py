@@ -45,14 +45,8 @@ class LexicalIndex:
 
     def search(self, query_terms: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top-k (scores, document rows) with a positive score, best first."""
-        scores = self.scores(query_terms)
-        k = min(k, scores.shape[0])
-        if k <= 0:
-            return np.zeros(0, np.float32), np.zeros(0, np.int64)
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        keep = scores[top] > 0
-        return scores[top][keep], top[keep]
+        return top_k(self.scores(query_terms), k)
+
 
     def save(self, folder: Path) -> None:
         self._bm25.save(str(folder), corpus=None)
@@ -69,3 +63,14 @@ class LexicalIndex:
                 "rebuild the index with `gaokerena index build`"
             ) from None
         return cls(bm25, {str(k): int(v) for k, v in bm25.vocab_dict.items()})
+
+
+def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` highest positive entries of a score array as (scores, rows), best first."""
+    k = min(k, scores.shape[0])
+    if k <= 0:
+        return np.zeros(0, np.float32), np.zeros(0, np.int64)
+    top = np.argpartition(-scores, k - 1)[:k]
+    top = top[np.argsort(-scores[top], kind="stable")]
+    keep = scores[top] > 0
+    return scores[top][keep], top[keep]

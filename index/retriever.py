@@ -15,11 +15,11 @@ from pathlib import Path
 from index.analyze import LexicalAnalyzer, shared_analyzer
 from index.build import CHUNKS_NAME, DENSE_NAME, LEXICAL_DIR, Chunk
 from index.config import FusionConfig, IndexConfig
-from index.dense import load_dense_index, search_dense
+from index.dense import load_dense_index, score_rows, search_dense
 from index.embed import Embedder, EmbedderConfig, fingerprints_match, load_embedder
 from index.errors import IndexFormatError, QueryError
 from index.fusion import fuse
-from index.lexical import LexicalIndex
+from index.lexical import LexicalIndex, top_k
 from index.manifest import Manifest, verify_files
 from index.normalize import PersianNormalizer, persian_ratio, shared_normalizer
 
@@ -172,8 +172,10 @@ class Retriever:
         lexical_side = dense_side = None
         lexical_rank: dict[int, int] = {}
         dense_rank: dict[int, int] = {}
+        all_lexical = vector = None
         if self.lexical is not None:
-            scores, rows = self.lexical.search(self.analyzer(normalized), candidates)
+            all_lexical = self.lexical.scores(self.analyzer(normalized))
+            scores, rows = top_k(all_lexical, candidates)
             lexical_side = (rows.tolist(), scores.tolist())
             lexical_rank = {row: i + 1 for i, row in enumerate(lexical_side[0])}
         if self.dense is not None and self.embedder is not None:
@@ -182,6 +184,10 @@ class Retriever:
             keep = rows[0] >= 0
             dense_side = (rows[0][keep].tolist(), scores[0][keep].tolist())
             dense_rank = {row: i + 1 for i, row in enumerate(dense_side[0])}
+        if self.config.fusion.method == "score" and dense_side and lexical_side:
+            dense_side, lexical_side = self._complete_scores(
+                dense_side, lexical_side, all_lexical, vector
+            )
 
         fused = fuse(dense_side, lexical_side, self.config.fusion)
         hits = []
@@ -193,6 +199,25 @@ class Retriever:
                     dense_rank=dense_rank.get(row), lexical_rank=lexical_rank.get(row))
             )
         return hits
+
+
+    def _complete_scores(self, dense_side, lexical_side, all_lexical, vector):
+        """Give every candidate its real score on both sides, for a fair weighted sum.
+
+        A passage in one side's top list but not the other's still has a score there; BM25
+        has it already, the dense side recomputes it from the stored vector.
+        """
+        union = list(dict.fromkeys([*dense_side[0], *lexical_side[0]]))
+        dense_scores = dict(zip(*dense_side, strict=True))
+        missing = [row for row in union if row not in dense_scores]
+        recomputed = score_rows(self.dense, vector[0], missing)
+        floor = min(dense_side[1]) if dense_side[1] else 0.0
+        for position, row in enumerate(missing):
+            dense_scores[row] = float(recomputed[position]) if recomputed is not None else floor
+        return (
+            (union, [dense_scores[row] for row in union]),
+            (union, [float(all_lexical[row]) for row in union]),
+        )
 
 
 def _read_chunks(path: Path) -> list[Chunk]:

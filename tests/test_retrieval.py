@@ -150,3 +150,25 @@ def test_long_documents_are_chunked_and_count_once(tmp_path):
     assert manifest.documents == 2 and manifest.chunks > 3
     hits = Retriever.load(tmp_path / "i").search("فشار خون نمک", k=10)
     assert {h.doc_id for h in hits} == {"long"}
+
+
+@pytest.mark.parametrize("kind", ["hnsw", "ivf", "ivfsq"])
+def test_approximate_indexes_search_like_the_exact_one(tmp_path, demo_documents, tiny_embedder,
+                                                       demo_retriever, kind):
+    from index.config import DenseConfig, IndexConfig
+
+    config = IndexConfig(dense=DenseConfig(kind=kind, ivf_nlist=4, ivf_nprobe=4))
+    build_index(demo_documents, tmp_path / kind, config, tiny_embedder, progress=False)
+    retriever = Retriever.load(tmp_path / kind, tiny_embedder)
+    query = "قند خونم بالاست و زیاد تشنه می‌شوم"
+    exact = [h.doc_id for h in demo_retriever.search(query, k=5)]
+    approximate = [h.doc_id for h in retriever.search(query, k=5)]
+    assert len(set(exact) & set(approximate)) >= 4
+
+
+def test_rank_fusion_can_replace_score_fusion(demo_index, tiny_embedder):
+    from index.config import FusionConfig
+
+    retriever = Retriever.load(demo_index, tiny_embedder, fusion=FusionConfig(method="rrf"))
+    hits = retriever.search("درد قفسه سینه هنگام ورزش", k=5)
+    assert len(hits) == 5 and hits[0].score <= 2 / 61
