@@ -210,7 +210,7 @@ def train_embedder(
         num_train_epochs=epochs,
         per_device_train_batch_size=batch_size,
         learning_rate=config.learning_rate,
-        warmup_ratio=config.warmup_ratio,
+        warmup_steps=int(config.warmup_ratio * steps_per_epoch * epochs),
         batch_sampler="no_duplicates",
         dataloader_drop_last=len(pairs) >= 2 * batch_size,
         save_strategy="no",
