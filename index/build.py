@@ -101,6 +101,8 @@ def build_index(
     out = Path(out)
     _prepare_target(out)
     out.parent.mkdir(parents=True, exist_ok=True)
+    for stale in out.parent.glob(f".{out.name}.building-*"):  # left by a killed build
+        shutil.rmtree(stale, ignore_errors=True)
     staging = out.with_name(f".{out.name}.building-{uuid.uuid4().hex[:8]}")
     staging.mkdir()
     try:

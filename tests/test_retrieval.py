@@ -172,3 +172,11 @@ def test_rank_fusion_can_replace_score_fusion(demo_index, tiny_embedder):
     retriever = Retriever.load(demo_index, tiny_embedder, fusion=FusionConfig(method="rrf"))
     hits = retriever.search("درد قفسه سینه هنگام ورزش", k=5)
     assert len(hits) == 5 and hits[0].score <= 2 / 61
+
+
+def test_leftovers_of_a_killed_build_are_cleared_by_the_next(tmp_path, demo_documents):
+    leftover = tmp_path / ".idx.building-deadbeef"
+    leftover.mkdir()
+    (leftover / "chunks.jsonl").write_text("half written")
+    build_index(demo_documents[:10], tmp_path / "idx", progress=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["idx"]
