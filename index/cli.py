@@ -67,6 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     level = (logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)]
     logging.basicConfig(level=level, format=LOG_FORMAT)
+    # bm25s sets its own logger to DEBUG; keep its chatter behind -vv like ours.
+    logging.getLogger("bm25s").setLevel(logging.DEBUG if args.verbose >= 2 else logging.WARNING)
     try:
         return int(args.func(args) or 0)
     except GaokerenaError as error:
