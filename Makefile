@@ -23,7 +23,7 @@ install: $(STAMP)
 
 $(DEMO)/embedder/training_summary.json: $(DEMO_KB) | $(STAMP)
 	$(BIN)/gaokerena train embedder --pairs $(DEMO_KB) --out $(DEMO)/embedder \
-		--batch-size 64 --epochs 60 --quiet
+		--batch-size 64 --epochs 60 --min-frequency 2 --quiet
 
 $(DEMO)/index/manifest.json: $(DEMO_KB) $(DEMO)/embedder/training_summary.json
 	$(BIN)/gaokerena index build --input $(DEMO_KB) --text-field title --text-field question \

@@ -1,4 +1,4 @@
-"""``gaokerena ask``: answer one question from an index (plugged in by entry point)."""
+"""``gaokerena ask``: answer one question, plain and/or grounded (plugged in by entry point)."""
 
 from __future__ import annotations
 
@@ -10,27 +10,82 @@ from pathlib import Path
 def register(registry) -> None:
     ask = registry.command(
         "ask",
-        help="answer a Persian medical question from an index (extractive: quotes sources)",
-        description="Retrieve the best passages for a question and answer by quoting them with "
-        "numbered sources. No language model is needed; the question is not logged.",
+        help="answer a Persian medical question: grounded (rag), plain, or both side by side",
+        description="Retrieve passages from --index and answer with the chosen backend: "
+        "'extractive' quotes the best passages (no model needed, the default), 'hf' runs a "
+        "transformers model locally (Gaokerena by default), 'openai' calls any "
+        "OpenAI-compatible server (vLLM, llama.cpp, Ollama, TGI). The question is not logged.",
     )
-    ask.add_argument("--index", required=True, type=Path, help="index folder")
+    ask.add_argument("--index", type=Path, help="index folder (needed for rag and extractive)")
+    ask.add_argument("--backend", choices=("extractive", "hf", "openai"), default="extractive")
+    ask.add_argument("--model", help="hf: hub id or folder (default: gaokerena/gaokerena-v1.0); "
+                     "openai: the served model name (or GAOKERENA_OPENAI_MODEL)")
+    ask.add_argument("--adapter", help="hf: a peft LoRA adapter (hub id or folder)")
+    ask.add_argument("--merge", action="store_true", help="hf: merge the adapter into the model")
+    ask.add_argument("--base-url", help="openai: e.g. http://127.0.0.1:8000/v1 "
+                     "(or GAOKERENA_OPENAI_BASE_URL)")
+    ask.add_argument("--mode", choices=("rag", "plain", "both"), default="rag")
     ask.add_argument("--k", type=int, default=5, help="passages to retrieve (default: 5)")
-    ask.add_argument("--passages", type=int, default=2, help="passages to quote (default: 2)")
-    ask.add_argument("--json", action="store_true", help="print the answer as JSON")
+    ask.add_argument("--max-new-tokens", type=int, default=512)
+    ask.add_argument("--paper-settings", action="store_true",
+                     help="the Gaokerena paper's decoding: repetition penalty 1.2, 1024 tokens")
+    ask.add_argument("--json", action="store_true", help="print the answers as JSON")
     ask.add_argument("question", nargs="+", help="the question, in Persian")
     ask.set_defaults(func=run_ask)
 
 
+def _generator(args: argparse.Namespace):
+    if args.backend == "hf":
+        from assistant.backends.hf import DEFAULT_MODEL, HFConfig, HFGenerator
+
+        return HFGenerator(HFConfig(model=args.model or DEFAULT_MODEL, adapter=args.adapter,
+                                    merge=args.merge))
+    if args.backend == "openai":
+        from assistant.backends.openai_backend import OpenAIConfig, OpenAIGenerator
+
+        return OpenAIGenerator(OpenAIConfig.from_env(base_url=args.base_url, model=args.model))
+    return None
+
+
 def run_ask(args: argparse.Namespace) -> int:
-    from assistant.extractive import extractive_answer
-    from index.retriever import Retriever
+    from assistant.backends.base import GenerationConfig
+    from assistant.pipeline import Assistant, AssistantConfig
+    from index.errors import DataError
 
     question = " ".join(args.question)
-    retriever = Retriever.load(args.index)
-    answer = extractive_answer(retriever.search(question, k=args.k), passages=args.passages)
-    if args.json:
-        print(json.dumps({"question": question, **answer.to_dict()}, ensure_ascii=False))
+    needs_index = args.backend == "extractive" or args.mode != "plain"
+    if needs_index and args.index is None:
+        raise DataError("--index DIR is needed for grounded (rag) or extractive answers; build "
+                        "one with `gaokerena index build`, or use --mode plain with a model")
+    retriever = None
+    if args.index is not None:
+        from index.retriever import Retriever
+
+        retriever = Retriever.load(args.index)
+    try:
+        generation = (GenerationConfig.paper() if args.paper_settings
+                      else GenerationConfig(max_new_tokens=args.max_new_tokens))
+        config = AssistantConfig(k=args.k, generation=generation)
+    except ValueError as error:
+        raise DataError(f"invalid option: {error}") from None
+    assistant = Assistant(retriever, _generator(args), config)
+    if args.mode == "both":
+        answers = assistant.compare(question)
     else:
-        print(f"پرسش: {question}\n\n{answer.text}")
+        answers = {args.mode: assistant.answer(question, args.mode)}
+    if args.json:
+        payload = {"question": question,
+                   "answers": {mode: answer.to_dict() for mode, answer in answers.items()}}
+        print(json.dumps(payload, ensure_ascii=False))
+        return 0
+    titles = {"plain": "بدون بازیابی (plain)", "rag": "با بازیابی (rag)"}
+    print(f"پرسش: {question}")
+    for mode, answer in answers.items():
+        print(f"\n=== {titles[mode]} · {answer.backend} · {answer.model_id} ===\n{answer.text}")
+        cited = [c for c in answer.citations if c.cited] or answer.citations
+        if cited:
+            print("\nمنابع:")
+            for citation in cited:
+                source = " · ".join(p for p in (citation.title, citation.site, citation.url) if p)
+                print(f"[{citation.number}] {source or citation.doc_id}")
     return 0

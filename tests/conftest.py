@@ -39,7 +39,8 @@ def tiny_embedder_dir(tmp_path_factory, demo_pairs) -> Path:
     from training.embedder import EmbedderTrainConfig, train_embedder
 
     out = tmp_path_factory.mktemp("embedder") / "model"
-    config = EmbedderTrainConfig(dimension=64, epochs=5, min_steps=60, batch_size=64)
+    config = EmbedderTrainConfig(dimension=64, epochs=5, min_steps=60, batch_size=64,
+                                 min_frequency=2)
     train_embedder(demo_pairs, out, config, progress=False)
     return out
 
@@ -79,3 +80,18 @@ def shared_data() -> Path:
     if not (SHARED_DATA / "mf3qa" / "dev.jsonl").is_file():
         pytest.skip(f"the shared Persian data is not at {SHARED_DATA} (see its README)")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def tiny_cohere_dir(tmp_path_factory) -> Path:
+    """A tiny random Cohere (aya architecture) model with a Persian tokenizer and chat template."""
+    from .tiny_models import build_tiny_cohere, persian_texts
+
+    return build_tiny_cohere(tmp_path_factory.mktemp("cohere") / "model", persian_texts(DEMO_KB))
+
+
+@pytest.fixture(scope="session")
+def tiny_generator(tiny_cohere_dir):
+    from assistant.backends.hf import HFConfig, HFGenerator
+
+    return HFGenerator(HFConfig(model=str(tiny_cohere_dir), device="cpu"))

@@ -126,9 +126,9 @@ def test_truncated_faiss_file_is_a_user_error(capsys, demo_index, tmp_path):
 def test_ask_answers_with_sources_and_the_disclaimer(capsys, demo_index):
     code, out, _ = run(capsys, "ask", "--index", demo_index, "--json", QUESTION)
     assert code == 0
-    answer = json.loads(out)
+    answer = json.loads(out)["answers"]["rag"]
     assert DISCLAIMER in answer["text"]
-    assert answer["sources"] and answer["sources"][0]["doc_id"].startswith("demo-")
+    assert answer["citations"] and answer["citations"][0]["doc_id"].startswith("demo-")
 
 
 def test_training_on_a_single_pair_is_a_user_error(capsys, tmp_path):

@@ -105,7 +105,8 @@ def test_index_refuses_a_different_embedder(demo_index, tmp_path, demo_pairs):
 
     other = tmp_path / "other"
     train_embedder(demo_pairs[:50], other,
-                   EmbedderTrainConfig(dimension=64, epochs=1, min_steps=2, batch_size=25, seed=3),
+                   EmbedderTrainConfig(dimension=64, epochs=1, min_steps=2, batch_size=25, seed=3,
+                                       min_frequency=2),
                    progress=False)
     with pytest.raises(IndexFormatError, match="encodes differently"):
         Retriever.load(demo_index, load_embedder(str(other)))

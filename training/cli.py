@@ -23,6 +23,9 @@ def register(registry) -> None:
     embedder.add_argument("--out", required=True, type=Path, help="model folder to write")
     embedder.add_argument("--dimension", type=int, default=512)
     embedder.add_argument("--vocab-size", type=int, default=30_000)
+    embedder.add_argument("--min-frequency", type=int, default=50,
+                          help="rarer words are split into sub-words (use 2 for a few hundred "
+                          "pairs)")
     embedder.add_argument("--epochs", type=int, default=10)
     embedder.add_argument("--min-steps", type=int, default=0,
                           help="train at least this many steps, adding epochs on small data")
@@ -42,7 +45,8 @@ def run_train_embedder(args: argparse.Namespace) -> int:
 
     try:
         config = EmbedderTrainConfig(
-            dimension=args.dimension, vocab_size=args.vocab_size, epochs=args.epochs,
+            dimension=args.dimension, vocab_size=args.vocab_size,
+            min_frequency=args.min_frequency, epochs=args.epochs,
             min_steps=args.min_steps, batch_size=args.batch_size, learning_rate=args.learning_rate,
             hard_negatives=args.hard_negatives, max_minutes=args.max_minutes, seed=args.seed,
         )

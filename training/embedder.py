@@ -36,11 +36,16 @@ SUMMARY_NAME = "training_summary.json"
 
 @dataclass(frozen=True)
 class EmbedderTrainConfig:
-    """Hyper-parameters of the static embedder; defaults were measured on MF3QA train/dev."""
+    """Hyper-parameters of the static embedder, chosen on a hold-out of MF3QA train.
+
+    ``min_frequency`` matters most: words seen fewer times stay split into sub-words, which
+    keeps the model from memorizing rare words of its training answers (hold-out MRR@10
+    0.167 at 2, 0.178 at 20, 0.187 at 50 and 100). Lower it for small corpora.
+    """
 
     tokenizer: str = "wordpiece"
     vocab_size: int = 30_000
-    min_frequency: int = 2
+    min_frequency: int = 50
     dimension: int = 512
     epochs: int = 10
     min_steps: int = 0

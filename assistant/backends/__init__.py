@@ -1,0 +1,1 @@
+"""Text generators behind one small interface: ``generate`` and ``stream`` over chat messages."""
