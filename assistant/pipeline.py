@@ -138,8 +138,11 @@ class Assistant:
 
     def _passages(self, question: str, hits: list[Hit]) -> tuple[list[Passage], list[Hit]]:
         candidates = [Passage(i, h.text, source_label(h)) for i, h in enumerate(hits, start=1)]
-        fitted = fit_passages(question, candidates, self._count_tokens,
-                              self.config.context_tokens)
+        budget = self.config.context_tokens
+        window = getattr(self.generator, "context_window", None)
+        if window:  # leave room for the answer inside the model's context
+            budget = min(budget, window - self.config.generation.max_new_tokens)
+        fitted = fit_passages(question, candidates, self._count_tokens, budget)
         by_text = {h.text: h for h in hits}
         return fitted, [by_text[p.text] for p in fitted]
 

@@ -82,13 +82,16 @@ def fit_passages(
     """Keep the best-ranked whole passages whose prompt fits in ``budget`` tokens.
 
     Passages are kept in rank order and never cut: a half passage misquotes its source.
-    Numbers are reassigned 1..n so citations stay contiguous.
+    Each passage is tokenized once (a prompt's length is the sum of its parts, to within a
+    token or two per part). Numbers are reassigned 1..n so citations stay contiguous.
     """
+    frame = "\n".join([SYSTEM_PROMPT, RAG_INSTRUCTIONS, QUESTION_LABEL, question.strip()])
+    used = count_tokens(frame)
     kept: list[Passage] = []
     for passage in passages:
-        candidate = [*kept, passage]
-        text = "\n".join(m["content"] for m in rag_messages(question, candidate))
-        if count_tokens(text) > budget:
+        cost = count_tokens(format_passages([passage])) + 2
+        if used + cost > budget:
             continue
-        kept = candidate
+        kept.append(passage)
+        used += cost
     return [Passage(i, p.text, p.source) for i, p in enumerate(kept, start=1)]

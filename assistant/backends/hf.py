@@ -100,6 +100,8 @@ class HFGenerator:
         self.model = model.eval()
         self.device = device
         self.model_id = f"{base}+{adapter}" if adapter else base
+        positions = getattr(model.config, "max_position_embeddings", None) or 8192
+        self.context_window = min(int(positions), self.config.max_context_tokens)
 
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
