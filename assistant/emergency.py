@@ -186,7 +186,7 @@ _MACROS = {
     "PRON": r"(?:_(?:ام|اش|ات|مان|شان|تان|مون|شون|تون|یم|یش|م|ش|ت|مو|شو))?",
     "DAR": r"(?:دار(?:م|ه|د|ی|یم|ید|ند|ن)|داشت(?:م|ه|ی|یم|ند|ن)?)",
     "KARD": r"(?:کرد(?:ه|م|ی|یم|ید|ند|ن)?)",
-    "SHOD": r"(?:شد(?:ه|م|ی|یم|ید|ند|ن)?)",
+    "SHOD": r"(?:شد(?:ه|م|ی|یم|ند|ن)?)",
     "MIKON": r"(?:می_)?کن(?:م|ه|د|ی|یم|ید|ند|ن)",
     "MISHE": r"(?:می_)?ش(?:ه|ود|م|وم|ن|وند)",
     "NEMIAD": r"(?:نمی_(?:آید|اید|یاد|آد|اد)|نمیاد|نیومد\S*|نیامد\S*|نمیومد)",
@@ -202,9 +202,23 @@ _GAP = r"(?:\S+ ){0,3}?"
 
 
 def _rx(pattern: str) -> re.Pattern[str]:
+    """Compile a pattern of the little language above; matches must start a word, which
+    ``_word_matches`` checks (a leading look-behind would stop ``re`` from skipping ahead
+    to the first letters a pattern can start with, and make long questions slow)."""
     expanded = re.sub(r"\{([A-Z]+)\}", lambda m: _MACROS[m.group(1)], pattern)
     expanded = expanded.replace("…", _GAP).replace("_", r" ?")
-    return re.compile(r"(?<!\S)(?:" + expanded + ")")
+    return re.compile(expanded)
+
+
+def _word_matches(regex: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+    """Matches of ``regex`` in ``text`` that start at the beginning of a word."""
+    pos = 0
+    while (m := regex.search(text, pos)) is not None:
+        if m.start() == 0 or text[m.start() - 1] == " ":
+            yield m
+            pos = max(m.end(), m.start() + 1)
+        else:
+            pos = m.start() + 1
 
 
 @dataclass(frozen=True)
@@ -257,26 +271,43 @@ class _RuleSet:
 
 # Vetoes: «سینه» is also the breast; heavy periods are not a 115 call.
 _BREAST = (
-    r"پریود|قاعدگی|عادت ماهانه|شیر|نوک سینه|پستان|توده|غده|ماموگرافی|سونوگرافی|سوتین|"
+    r"پریود|قاعدگی|عادت ماهانه|(?<!\S)شیر(?:دهی| ?ده| دادن| می| خشک| مادر|م)?(?!\S)|"
+    r"نوک سینه|پستان|توده|غده|ماموگرافی|سونوگرافی|سوتین|"
     r"سینه بند|بلوغ|بزرگ شدن سینه|سینه ?ها|باردار|حامله|حاملگی|نزدیکی|تخمک|جنین|ivf|"
     r"آی وی اف|لکه بینی"
 )
 _FETUS = r"جنین|بند ناف|سقط|ساک|سونو"
-_MENSES = r"پریود|قاعدگی|عادت ماهانه"
-_STROKE_SIGNS = r"مغزی|ناقص|کج|بی ?حس|لمس|فلج|حرف زدن|زبانش|زبونش|تکان|تکون|حرکت"
+# Someone already in hospital care («۱۰ روز است در آی سی یو بیهوش است») needs no 115 call;
+# «بیهوش» before surgery is anaesthesia.
+_IN_HOSPITAL = (
+    r"بستری|[آا]ی ?سی ?یو|icu|ccu|nicu|سی سی یو|ضریب هوش|سطح هوشیاری\S* (?:به )?[۰-۹]|"
+    r"زندگی نباتی|(?<!\S)کما(?!\S)"
+)
+_SURGERY = r"(?<!\S)عمل(?!کرد)|جراحی|نمونه ?برداری|اسکوپی|بیهوشی"
+# «احساس می‌کنم دارم خفه می‌شوم»، «انگار داره غش می‌کنه»: a feeling, not the event.
+_AS_IF = r"احساس|انگار|مثل|گویی|(?<!\S)حس|می ?ترسم"
+_MENSES = (
+    r"پریود|قاعدگی|عادت ?(?:ماهانه|ماهیانه|م)|ماهانه|ماهیانه|رحم|فیبروم|میوم|کیست|تخمدان|"
+    r"یائسگی|یایسگی|هورمون|پروژسترون|هموروئید|بواسیر"
+)
+_CONTRACEPTIVE = r"ال دی|اچ دی|ضد ?بارداری|جلوگیری|دیان|یاسمین|دوره|اورژانسی|بسته جدید"
 
 _BREATH_TROUBLE = (
     r"نفس\S* (?:اصلا |دیگه |دیگر )?بالا {NEMIAD}",
-    r"نفس_تنگی",
+    r"(?:لب|صورت|دور دهان|ناخن)\S*(?: \S+)? کبود (?:{SHOD}|است|ه)",
+    r"خس_خس (?:شدید|خیلی|زیاد|بدی)",
+    r"نفس_نفس (?:می_زن\S*|افتاده)",
+)
+# «بینیم گرفته و نمی‌توانم نفس بکشم» is a blocked nose.
+_NOSE = r"بینی|دماغ|کیپ|خروپف"
+_HARD_BREATHING = (
     r"نفس\S* (?:خیلی |بدجور )?تنگ(?:ه| {SHOD}| است)",
     r"نمی_(?:تون|توان)(?:م|ه|د|ی|ن|ند|یم|ید) (?!خوب |راحت )(?:\S+ )?(?:نفس|تنفس) (?:بکش|کنه|کند)",
     r"(?:نفس_کشیدن|تنفس)\S* (?:خیلی |بسیار )?(?:سخت|مشکل|دشوار)",
     r"به سختی نفس",
     r"نفس\S* (?:گرفت|گرفته|بند (?:اومد|آمد|اومده|آمده))(?!\S)",
-    r"(?:لب|صورت|دور دهان|ناخن)\S*(?: \S+)? کبود (?:{SHOD}|است|ه)",
-    r"خس_خس (?:شدید|خیلی|زیاد|بدی)",
-    r"نفس_نفس (?:می_ز|افتاده)",
 )
+_SHORT_OF_BREATH = (r"(?:تنگی|تنگ شدن) (?:نفس|تنفس)", r"نفس_تنگی")
 
 _RULESETS_SIMPLE: tuple[tuple[str, tuple[_Rule, ...]], ...] = (
     (
@@ -284,15 +315,15 @@ _RULESETS_SIMPLE: tuple[tuple[str, tuple[_Rule, ...]], ...] = (
         _rules(
             r"(?:تو|توی|در|داخل) (?:گلو|حلق|نای)\S*(?: \S+){0,3}? گیر (?:{KARD}|افتاد\S*)",
             r"گیر (?:{KARD}|افتاد\S*) (?:تو|توی|در|داخل) (?:گلو|حلق|نای)",
-            r"(?:داره |دارد )?خفه (?:{SHOD}|{MISHE})",
+            r"خفه (?:{SHOD}|{MISHE})",
             r"راه (?:هوایی|نفس)\S* (?:بسته|مسدود) {SHOD}",
             unless=_FETUS,
+            unless_near=_AS_IF + r"|صدا",
         ),
     ),
     (
         "drowning",
         _rules(
-            r"غرق (?:{SHOD}|{MISHE})",
             r"(?:زیر|توی|تو|در|داخل) (?:آب|استخر|دریا|وان|رودخانه)(?: \S+){0,2}? "
             r"(?:رفت|رفته|مانده|موند|مونده|گیر)",
             r"آب (?:رفته|رفت) (?:تو|توی|به) (?:ریه|شش)",
@@ -302,7 +333,7 @@ _RULESETS_SIMPLE: tuple[tuple[str, tuple[_Rule, ...]], ...] = (
         "electric_shock",
         _rules(
             r"برق(?: \S+){0,2}? (?:گرفت|گرفته|گرفتش|گرفتتش)(?!\S)",
-            r"برق_گرفتگی",
+            r"(?<!احساس )(?<!حالت )(?<!حس )برق_گرفتگی",
         ),
     ),
     (
@@ -312,60 +343,61 @@ _RULESETS_SIMPLE: tuple[tuple[str, tuple[_Rule, ...]], ...] = (
             r"(?:زبان|زبون|حلق)\S*(?: \S+)? (?:ورم|متورم|باد|پف)",
             r"گلو\S* (?:داره |دارد )?(?:بسته|تنگ) (?:{MISHE}|{SHOD})",
         )
-        + _rules(r"(?:شوک )?آنافیلا(?:کسی|کتیک)", noun=True),
+        + _rules(r"آنافیلا(?:کسی|کتیک)", noun=True),
     ),
     (
         "unconscious",
         _rules(
-            r"بی_هوش(?!ی)",
+            r"بی_هوش(?!ی)(?! (?:کن|کرد|می کن)\S*)",
             r"دچار بی_هوشی",
             r"از (?:حال|هوش) (?:رفت|رفته|رفتم|میره|می رود)(?!\S)",
-            r"غش (?:{KARD}|{MIKON})",
+            r"غش (?:{KARD}|می_کن\S*)",
+            unless=_IN_HOSPITAL,
+            unless_near=_AS_IF + "|" + _SURGERY,
+        )
+        + _rules(
             r"به_هوش {NEMIAD}",
             r"(?:صدا|تکان|تکون)\S*(?: \S+){0,4}? (?:جواب|واکنش|پاسخ)(?: \S+)? "
             r"(?:نمی_د\S*|نداد\S*|نمیده|نشان نمی\S*)",
             r"هوشیاری\S*(?: را| رو)? (?:از دست (?:داد|داده)|کم {SHOD}|پایین)",
             r"(?:کاهش|افت) (?:سطح )?هوشیاری",
-            r"(?:به )?کما (?:رفت|رفته)|دچار کما",
-            r"(?:دیگه |دیگر )?نفس نمی_کش(?:د|ه)",
+            r"نفس نمی_کش(?:د|ه)",
             r"(?:تنفس|نفس)\S* (?:قطع|متوقف) {SHOD}",
             r"نبض\S* (?:ندار(?:ه|د)|نمی_زن(?:ه|د)|حس نمی)",
+            unless=_IN_HOSPITAL,
         )
+        + _rules(r"قلب\S* (?:ایستاد|ایستاده|وایساد|وایستاد|نمی_زن(?:ه|د))", unless=_FETUS)
+        + _rules(r"ایست (?:قلبی|تنفسی)", noun=True, unless=_FETUS + "|" + _IN_HOSPITAL),
+    ),
+    (
+        "breathing",
+        _rules(*_BREATH_TROUBLE)
+        + _rules(*_HARD_BREATHING, unless_near=_NOSE)
         + _rules(
-            r"ایست (?:قلبی|تنفسی)",
-            r"قلب\S* (?:ایستاد|ایستاده|وایساد|وایستاد|نمی_زن(?:ه|د))",
-            unless=_FETUS,
+            r"(?:تنگی (?:نفس|تنفس)|نفس_تنگی) (?:خیلی |بسیار )?شدید",
+            r"حمله (?:ی )?(?:شدید )?آسم",
+        )
+        + _rules(*_SHORT_OF_BREATH, noun=True, present=True)
+        + _rules(
+            r"اسپری\S*(?: \S+){0,2}? (?:اثر|جواب) (?:نمی_(?:کن|د)\S*|ندار\S*|نکرد\S*|نداد\S*)",
+            r"تند تند نفس",
         ),
     ),
-    ("breathing", _rules(*_BREATH_TROUBLE[:1], *_BREATH_TROUBLE[2:])
-     + _rules(
-         r"(?:تنگی (?:نفس|تنفس)|نفس_تنگی) (?:خیلی |بسیار )?شدید",
-         r"حمله (?:ی )?(?:شدید )?آسم",
-     )
-     + _rules(
-         r"(?:تنگی|تنگ شدن) (?:نفس|تنفس)",
-         r"نفس_تنگی",
-         r"احساس خفگی",
-         noun=True,
-         present=True,
-     )
-     + _rules(
-         r"اسپری\S*(?: \S+){0,2}? (?:اثر|جواب) (?:نمی_(?:کن|د)\S*|ندار\S*|نکرد\S*|نداد\S*)",
-         r"تند تند نفس",
-     )),
     (
         "chest_pain",
         _rules(
-            r"(?:درد|فشار|سنگینی|تیر|گرفتگی)\S*(?: \S+){0,2}? قفسه (?:ی )?سین(?:ه|م)",
-            r"قفسه (?:ی )?سین(?:ه|م){PRON} …(?:درد|تیر|فشار(?! خون)|سنگین)",
+            r"(?:درد|فشار|سنگینی|تیر|گرفتگی)\S*(?: (?!زیر)\S+){0,2}? قفسه (?:ی )?سین(?:ه|م)",
+            r"(?<!زیر )قفسه (?:ی )?سین(?:ه|م){PRON} …(?:درد|تیر|فشار(?! خون)|سنگین)",
             r"(?:سکته|حمله|انفارکتوس) (?:ی )?قلبی",
             r"درد\S* (?:شدید )?(?:در |تو )?قلب",
             noun=True,
+            present=True,
         )
         + _rules(
-            r"(?:درد|سنگینی|فشار)\S*(?: \S+)? (?:روی |وسط |در |تو |توی )?سین(?:ه|م)",
-            r"سین(?:ه|م){PRON} …(?:درد|تیر|فشار(?! خون)|سنگین)",
+            r"(?:درد|سنگینی|فشار)\S*(?: \S+)? (?:روی |وسط |در |تو |توی )?(?<!قفسه )سین(?:ه|م)",
+            r"(?<!قفسه )(?<!قفسه ی )سین(?:ه|م){PRON} …(?:درد|تیر|فشار(?! خون)|سنگین)",
             noun=True,
+            present=True,
             unless=_BREAST,
         )
         + _rules(
@@ -373,8 +405,7 @@ _RULESETS_SIMPLE: tuple[tuple[str, tuple[_Rule, ...]], ...] = (
             r"(?:درد\S*|سین(?:ه|م)\S*|قلب\S*)(?: \S+){0,6}? (?:به|تا|توی|تو|در) "
             r"(?:دست|بازو|کتف|فک|گردن)\S* چپ",
             r"(?:سین(?:ه|م)|قلب|دست چپ)\S*(?: \S+){0,8}? عرق سرد",
-        )
-        + _rules(r"سکته (?:{KARD}|(?:می_)?کن(?:ه|د)|زد|زده)", unless=_STROKE_SIGNS),
+        ),
     ),
     (
         "stroke",
@@ -392,7 +423,12 @@ _RULESETS_SIMPLE: tuple[tuple[str, tuple[_Rule, ...]], ...] = (
             r"نامفهوم حرف (?:می_)?ز",
             r"(?:دست|پا)\S*(?: و (?:دست|پا)\S*)? (?:تکان|تکون|حرکت) نمی_(?:خور|د)",
         )
-        + _rules(r"سکته (?:ی )?(?:مغزی|ناقص)", r"لخته (?:ی )?(?:خون )?(?:در |تو )?مغز", noun=True),
+        + _rules(
+            r"سکته (?:ی )?(?:مغزی|ناقص)",
+            r"لخته (?:ی )?(?:خون )?(?:در |تو )?مغز",
+            noun=True,
+            present=True,
+        ),
     ),
     (
         "severe_headache",
@@ -412,17 +448,23 @@ _RULESETS_SIMPLE: tuple[tuple[str, tuple[_Rule, ...]], ...] = (
             r"کل_(?:ش|شو|بسته))(?: \S+){0,2}? {EAT}",
             r"(?:یک|یه|دو|چند|کل|تمام|نصف|[۰-۹]+) (?:بسته|ورق|شیشه|جعبه|مشت|بلیستر)"
             r"(?: \S+){0,3}? (?:قرص|دارو|کپسول|شربت)\S*(?: \S+){0,4}? {EAT}",
+            unless_near=_CONTRACEPTIVE,
+        )
+        + _rules(
             r"(?:ده|یازده|دوازده|پانزده|بیست|سی|چهل|پنجاه|صد|[۱-۹][۰-۹]+)(?: تا| عدد| دونه| دانه)"
             r"(?! [۰-۹])(?: از)?(?: \S+)? (?:قرص|کپسول)\S*(?: \S+){0,4}? {EAT}",
+            unless_near=_CONTRACEPTIVE,
+        )
+        + _rules(
             r"(?:سم|سموم|مرگ موش|سم موش|وایتکس|سفید کننده|جوهر نمک|نفت|بنزین|مایع ظرفشویی|"
             r"شوینده|حشره کش|علف کش|متانول|الکل (?:صنعتی|تقلبی|دست ساز)|مشروب (?:تقلبی|دست ساز)|"
             r"باتری|قارچ (?:وحشی|جنگلی|سمی))(?!\S)(?: \S+){0,4}? {EAT}",
             r"(?:همه|کل|تمام) (?:ی )?(?:قرص|کپسول)\S*(?: \S+){0,3}? {EAT}",
             r"قرص برنج",
-            r"مسموم (?:{SHOD}|{MISHE})",
+            r"مسموم (?:{SHOD}|(?:می_)?ش(?:ه|ود|ن|وند))",
             r"(?:مار|عقرب|رتیل)(?!\S)(?: \S+){0,3}? (?:نیش|زد|زده|گزید|گزیده|گاز گرفت)",
             r"(?:مار|عقرب)_گزیدگی",
-            r"نیش (?:مار|عقرب)",
+            r"(?<!دندان )(?<!دندون )نیش (?:مار|عقرب)(?!\S)",
             r"(?:بخاری|آبگرمکن|پکیج|شومینه|منقل)\S*(?: \S+){0,8}? "
             r"(?:سردرد|گیج|بی_هوش|از حال|خواب_آلود|تهوع)",
         )
@@ -439,11 +481,12 @@ _RULESETS_SIMPLE: tuple[tuple[str, tuple[_Rule, ...]], ...] = (
         _rules(
             r"(?:می_(?:خوا|خواه)\S*|قصد دار\S*|تصمیم (?:دار\S*|گرفت\S*)|دلم می_خوا\S*)"
             r"(?: \S+){0,2}? خود(?:م|مو|ش|شو|مان)?(?: ?را| ?رو)? (?:بکش|از بین ببر|خلاص کن)",
-            r"خود(?:م|مو|ش|شو)?(?: ?را| ?رو)? (?:می_کش(?:م|ه|د)|بکش(?:م|ه|د)|کشت|دار (?:می_)?ز)",
+            r"(?<!سر )(?<!دنبال )(?<!روی )خود(?:م|مو|ش|شو)?(?: ?را| ?رو)? "
+            r"(?:می_کش(?:م|ه|د)|بکش(?:م|ه|د)|کشت|دار (?:می_)?ز)",
             r"رگ(?: دست)?\S*(?: \S+)? (?:را |رو )?(?:زد|زده|زدم|بریدم|برید|بریده)(?!\S)",
-            r"(?:به )?خود(?:م|ش)? آسیب (?:می_زن|زدم|زده|بزن)",
-            r"(?:دیگه |دیگر )?نمی_خوا\S* (?:دیگه |دیگر )?(?:زنده (?:بمون|بمان|باش)|زندگی کن)",
-            r"می_خوا\S* بمیر",
+            r"خود(?:م|ش)? آسیب (?:می_زن|زدم|زده|بزن)",
+            r"نمی_خوا\S* (?:دیگه |دیگر )?(?:زنده (?:بمون|بمان|باش)|زندگی کن)",
+            r"می_خوا(?:م|د|ه|هم|هد) بمیر",
             r"به زندگی\S* (?:خاتمه|پایان) (?:بد|بده|دهم)",
         )
         + _rules(r"خود_کشی", r"خود_زنی", r"خود_آزاری", r"آرزوی مرگ", noun=True),
@@ -475,7 +518,9 @@ _RULESETS_SIMPLE: tuple[tuple[str, tuple[_Rule, ...]], ...] = (
         "seizure",
         _rules(
             r"تشن[جح]\S*(?: ناشی از تب)?(?: \S+)? "
-            r"(?:{KARD}|{MIKON}|گرفت\S*|{SHOD}|زد|افتاد\S*|{DAR})(?!\S)",
+            r"(?:{KARD}|گرفت\S*|{SHOD}|زد|افتاد\S*|{DAR})(?!\S)",
+            # «تشنج می‌کند» is also a habit of a known epilepsy; «داره تشنج می‌کنه» is now.
+            r"(?:داره|دارد|الان|همین الان) (?:\S+ ){0,2}?تشن[جح]\S* می_کن\S*",
             r"(?:دچار|به) تشن[جح]\S* (?:{SHOD}|افتاد\S*)",
             r"تشن[جح] (?:شدید|طولانی|مکرر)",
             r"کف (?:از|به|روی|تو) (?:دهان|دهن|لب)",
@@ -510,20 +555,28 @@ _NUMBER_WORDS = {
 _WORDS = "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
 _NUMBER = r"(?:[۰-۹]+|(?:" + _WORDS + r")(?: و (?:" + _WORDS + "))?)"
 
+# «سکته کرد» alone is most often a heart attack; it ranks after stroke, so that «سکته کرده،
+# صورتش کج شده» gets the stroke guidance first.
+_BARE_STROKE_WORD = _rules(r"سکته (?:{KARD}|(?:می_)?کن(?:ه|د)|زد|زده)")
+
 # Combinations: a symptom that is an emergency only in a context.
 _ANAPHYLAXIS_TRIGGER = _rx(
     r"(?:نیش(?! پشه)|گزید|زنبور|آمپول|تزریق|واکسن|پنی_سیلین|آنتی_بیوتیک|بادام زمینی|میگو|"
     r"حساسیت(?! فصلی)|آلرژی(?! فصلی))"
 )
-_ANAPHYLAXIS_REACTION = _rules(
+_ANAPHYLAXIS_REACTION = _rules(*_SHORT_OF_BREATH, present=True) + _rules(
     *_BREATH_TROUBLE,
+    *_HARD_BREATHING,
     r"(?:صورت|لب|زبان|زبون|گلو|حلق)\S*(?: \S+)? (?:ورم|متورم|باد|پف)",
     r"(?:از (?:حال|هوش) رفت|غش (?:{KARD})|بی_هوش(?!ی)|فشار\S* (?:افتاد|افت|پایین))",
 )
+# «غرق شد» near water; «غرق فیلم می‌شود» is not drowning.
+_SINKING = _rules(r"غرق (?:{SHOD}|(?:می_)?ش(?:ه|ود|ن|وند))")
+_WATER = _rx(r"آب|استخر|دریا|دریاچه|رودخانه|رودخونه|وان|حوض|سد|شنا|برکه|کانال")
 # A child who swallowed something by mistake: «بچه‌ام اشتباهی قرص‌های مادربزرگ را خورده».
 _ACCIDENTAL_INGESTION = _rules(
     r"(?:اشتباه\S*|به اشتباه|اتفاقی|دور از چشم\S*|بی اجازه)(?: \S+){0,5}? "
-    r"(?:خورد|خورده|خوردن|خوردند|نوشید|نوشیده|سر کشید\S*|قورت داد\S*|بلعید\S*)(?!\S)",
+    r"(?<!می )(?:خورد|خورده|خوردن|خوردند|نوشید|نوشیده|سر کشید\S*|قورت داد\S*|بلعید\S*)(?!\S)",
 )
 _CHILD = _rx(r"{KID}|بچم")
 _PREGNANCY = _rx(
@@ -545,8 +598,10 @@ _PREGNANCY_BLEEDING = _rules(
 )
 _HEAD = r"سر(?:م|ش|ت|مان|شان| ام| اش)?"
 _HEAD_TRAUMA = _rx(
-    _HEAD + r" (?:\S+ ){0,2}?(?:به|با|روی|رو|تو|توی) (?:\S+ ){0,2}?(?:خورد|خورده)(?!\S)|"
-    + _HEAD + r" (?:محکم )?(?:خورد|خورده) (?:به|تو|توی|روی|رو)(?!\S)|"
+    _HEAD
+    + r" (?:\S+ ){0,2}?(?:به|با|روی|رو|تو|توی) (?:\S+ ){0,2}?(?:خورد|خورده)(?!\S)|"
+    + _HEAD
+    + r" (?:محکم )?(?:خورد|خورده) (?:به|تو|توی|روی|رو)(?!\S)|"
     r"با سر (?:\S+ ){0,2}?(?:زمین|افتاد|خورد)|ضربه (?:ی )?(?:محکمی |شدیدی )?(?:به|ی|تو) سر|"
     r"ضربه مغزی|" + _HEAD + r" ضربه (?:خورد|دید)|تصادف (?:{KARD}|شدید)|"
     r"از (?:پله|ارتفاع|بالای|تخت|پشت بام|نردبان|درخت|دوچرخه|موتور)\S*(?: \S+){0,3}? "
@@ -572,7 +627,7 @@ _FEVER = _rules(
     r"(?:۳[۸۹]|۴[۰-۲])(?: ٫ [۰-۹])? درجه",
 )
 _LOW_SUGAR = _rx(
-    r"قند\S*(?: خون\S*)?(?: \S+)? (?:افتاده|افت|پایین|خیلی کم|[۱-۵][۰-۹](?!\S))|"
+    r"قند\S*(?: خون\S*)?(?: \S+){0,2}? (?:افتاده|افت|پایین|خیلی کم|[۱-۵][۰-۹](?!\S))|"
     r"هیپوگلیسمی|افت قند"
 )
 _LOW_SUGAR_SIGNS = _rules(
@@ -584,15 +639,21 @@ _LOW_SUGAR_SIGNS = _rules(
 
 _UNIT = r"(?P<unit>روز|هفت|ماه|سال)"
 # «پسرم دو روزه تب دارد» counts days of fever, «پسر دو روزه‌ام» is a newborn: an age follows
-# a bare noun («بچه ۴۰ روزه»), or says so itself («دو ماهشه»، «در سه هفتگی»).
+# a bare noun («بچه ۴۰ روزه»، «نوزاد سه هفتگی») or says so itself («دو ماهشه»، «۴ ماهه است»).
 _AGES = (
     re.compile(
-        r"(?<!\S)(?:بچه|کودک|پسر|دختر|نوه|نوزاد|فرزند|شیرخوار)(?: ی| من)? (?P<n>" + _NUMBER + r") ?"
-        + _UNIT + r"(?:ه|گی|ه ای|ه)?(?!\S)(?! (?:\S+ )?(?:باردار|حامله))"
+        r"(?<!\S)(?:بچه|کودک|پسر|دختر|نوه|نوزاد|فرزند|شیرخوار)(?:ی| ی| من)? (?P<n>"
+        + _NUMBER
+        + r") ?"
+        + _UNIT
+        + r"(?:ه|گی|ه ای|م|ش|مه|شه)?(?!\S)(?! (?:\S+ )?(?:باردار|حامله))"
     ),
     re.compile(
-        r"(?<!\S)(?<!ماه و )(?<!سال و )(?P<n>" + _NUMBER + r") ?" + _UNIT
-        + r"(?:ه?(?:شه|ش است|ش هست|ش بود)| اش (?:است|هست)|ه (?:است|هست))(?!\S)(?! که)"
+        r"(?<!\S)(?<!ماه و )(?<!سال و )(?<!ماهو )(?<!سالو )(?P<n>"
+        + _NUMBER
+        + r") ?"
+        + _UNIT
+        + r"(?:ه?(?:شه|ش است|ش هست|ش بود)| اش (?:است|هست)|(?<!هفت)ه (?:است|هست))(?!\S)(?! که)"
     ),
     re.compile(r"(?<!\S)(?P<n>" + _NUMBER + r") ?(?P<unit>سال)(?:ه|گی)(?!\S)"),
 )
@@ -613,44 +674,68 @@ _NEG_VERB = re.compile(
 _NOT_NEG = frozenset({"نزدیک", "نزدیکی", "ندرتا", "نکته"})
 _AFF_VERB = re.compile(
     r"دار(?:م|ه|د|ی|یم|ید|ند|ن)|داشت(?:م|ه|ی|یم|ند|ن)?|کرد(?:ه|م|ی|یم|ید|ند|ن)?|"
-    r"شد(?:ه|م|ی|یم|ید|ند|ن)?|گرفت(?:ه|م|ی|یم|ند|ن)?|زد(?:ه|م|ی|ند|ن)?|افتاد(?:ه|م|ی|ند)?|"
+    r"شد(?:ه|م|ی|یم|ند|ن)?|گرفت(?:ه|م|ی|یم|ند|ن)?|زد(?:ه|م|ی|ند|ن)?|افتاد(?:ه|م|ی|ند)?|"
     r"آمد(?:ه)?|اومد(?:ه)?|رفت(?:ه|م|ی|ند)?|خورد(?:ه|م|ی|ند)?|ریخت(?:ه)?|کشید(?:ه|م)?|"
     r"می|می(?:کن|زن|ش|گیر|کش|خور|یا|آ|ا|ار|افت|ر|دار|د|بین|تون|توان|گ|پر|لرز|سوز)\S*|"
-    r"است|هست\S*|بود(?:ه|م)?"
+    r"است|هست\S*|بود(?:ه|م)?|باش\S*|بش(?:ه|ود|ن|وند)|بکن\S*"
 )
 _BEFORE_NEG = frozenset({"بدون", "جز", "بجز", "نه"})
-_AFTER_EVENT = (["بعد", "از"], ["پس", "از"])  # «بعد از سکته مغزی ...» asks about recovery
+# A noun after these is a topic, not an event: «بعد از سکته مغزی ...»، «داروی جهت سکته مغزی».
+_AFTER_EVENT = (["بعد", "از"], ["پس", "از"], ["ناشی", "از"], ["پیشگیری", "از"], ["بر", "اثر"])
+_TOPIC_BEFORE = frozenset(
+    {"جهت", "برای", "درمان", "داروی", "دارو", "خطر", "ریسک", "بخاطر", "خاطر", "علائم", "علایم",
+     "باعث", "موجب"}
+)  # fmt: skip
 _HISTORY = re.compile(
     r"(?:سال|ماه|هفته)(?: ?ها)? (?:پیش|قبل|گذشته)|پارسال|سابقه|قبلا|در گذشته|"
-    r"(?:در )?(?:بچگی|کودکی)|سال [۰-۹]{2,4}|(?:چند|[۰-۹]+|دو|سه|چهار|پنج) ?(?:روز|شب) (?:پیش|قبل)"
+    r"(?:در )?(?:بچگی|کودکی)|سال [۰-۹]{2,4}|سالگی|ماهگی|روزگی|"
+    r"(?:چند|[۰-۹]+|دو|سه|چهار|پنج) ?(?:روز|شب) (?:پیش|قبل)"
 )
 _SINCE = re.compile(r"(?<!\S)از(?: \S+)? $")  # «از یک هفته پیش» = still going on
 _CURRENT = re.compile(
     r"(?<!\S)(?:الان\S*|الآن|اکنون|هم اکنون|همین حالا|دوباره|باز هم|امروز|امشب|از صبح|"
     r"چند دقیقه|یک ساعت|یه ساعت)(?!\S)"
 )
+_OCCASIONAL = (
+    r"گاهی|گاه گاهی|گاهی اوقات|بعضی وقت\S*|بعضی اوقات|هر از گاهی|هر از چندگاهی|بعضی مواقع|"
+    r"گاهی مواقع|مزمن|همیشه|(?:هنگام|موقع|وقتی|وقتیکه|زمانی که|زمانیکه) (?:\S+ )?(?:عصبانی|عصبی|"
+    r"استرس|ناراحت|اضطراب|ورزش|گریه|ترس)\S*"
+)
 _MILD = re.compile(
-    r"(?<!\S)(?:خفیف|کمی|یکم|یه کم|یه ذره|مختصر|جزئی|سطحی|گاهی|گاه گاهی|بعضی وقت\S*|"
-    r"هر از گاهی|بعضی مواقع|گاهی مواقع|چند ثانیه|چند لحظه|یک لحظه|یه لحظه|"
-    r"درجه (?:یک|۱)|(?:بعد از|موقع|هنگام|حین) (?:ورزش|دویدن|فعالیت)|پله)(?!\S)"
+    r"(?<!\S)(?:خفیف|کمی|یکم|یه کم|یه ذره|مختصر|جزئی|سطحی|" + _OCCASIONAL + r"|چند ثانیه|"
+    r"چند لحظه|یک لحظه|یه لحظه|درجه (?:یک|۱)|(?:بعد از|موقع|هنگام|حین) (?:ورزش|دویدن|فعالیت)|"
+    r"پله)(?!\S)"
 )
 _SEVERE = re.compile(r"شدید|وحشتناک|بدجور|خیلی بد|زیاد")
+# Mild or occasional means routine here; chest pain is only let off when it comes and goes.
 _MILD_SENSITIVE = frozenset(
     {"breathing", "bleeding", "pregnancy_bleeding", "seizure", "severe_headache", "severe_burn"}
 )
+_OCCASIONAL_SENSITIVE = frozenset({"chest_pain"})
+_OCCASIONAL_RE = re.compile(r"(?<!\S)(?:" + _OCCASIONAL + r")(?!\S)")
 # «بیهوش شدم»، «تشنج کردم»، «تب کردم»: the writer had it and is awake, or is the parent.
-_FIRST_PERSON_PAST = frozenset({"unconscious", "seizure", "infant_fever"})
+_FIRST_PERSON_PAST = frozenset({"unconscious", "seizure", "head_injury", "infant_fever"})
+# Single events told with the time since («۱۷ روز است که سکته مغزی کرده») are history.
+_EVENTS = frozenset(
+    {"unconscious", "stroke", "seizure", "choking", "drowning", "electric_shock", "anaphylaxis",
+     "head_injury", "severe_burn"}
+)  # fmt: skip
+_SINCE_DURATION = re.compile(
+    r"(?<!\S)(?:" + _NUMBER + r"|چند) ?(?:روز|هفته|ماه|سال)\S*(?: (?:است|هست|میشه|می شود))? که|"
+    r"(?<!\S)مدت (?:\S+ )?(?:روز|ماه|سال)"
+)
+_HYPOTHETICAL = re.compile(r"(?<!\S)(?:اگر|اگه|در ?صورت|چنانچه|مبادا)(?!\S)")
 _FIRST_PERSON = re.compile(r"(?:شد|کرد|رفت|داشت|افتاد|گرفت|زد|آمد|اومد|بود|دار)م")
 _PRESENT = re.compile(
-    r"(?:دار(?:م|ه|د|ی|یم|ید|ند|ن)|گرفت(?:ه|م|ش)?|شد(?:ه|ید)?|کرده|"
-    r"می ?کن\S*|می ?ش\S*|هست\S*|است)(?: \S+)?"
+    r"(?:دار(?:م|ه|د|ی|یم|ید|ند|ن)|گرفت(?:ه|م|ش)?|شد(?:ه|م)?|کرده|"
+    r"می ?(?!گیر)\S+|هست\S*|است)(?: \S+)?"
 )
 _INFO = re.compile(
     r"علائم|علایم|نشانه|علت|دلیل|دلایل|عوارض|پیشگیری|چیست|چیه|یعنی چه|یعنی چی|فرق|تفاوت|"
-    r"آمار|تعریف|چگونه"
+    r"آمار|تعریف|چگونه|امکان|احتمال"
 )
 _PERSONAL = re.compile(
-    r"(?<!\S)(?:من|الان\S*|الآن|همین|امروز|دیشب|امشب|از صبح|از دیروز|دارم|داره|داریم|گرفتم|"
+    r"(?<!\S)(?:الان\S*|الآن|همین|امروز|دیشب|امشب|از صبح|از دیروز|دارم|داره|داریم|گرفتم|"
     r"گرفته|شدم|شده|کرده|کردم|می ?کنم|می ?کنه|(?:پدر|مادر|همسر|شوهر|بابا|مامان|پسر|دختر|بچه|"
     r"برادر|خواهر|مادربزرگ|پدربزرگ|نوه|دوست|همکار|خانم)(?:م|ش| ام| اش|مون|مان))(?!\S)"
 )
@@ -661,21 +746,21 @@ class _Doc:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.hard = [(m.start(), m.end()) for m in _HARD.finditer(text)]
-        self.soft = [(m.start(), m.end()) for m in _SOFT.finditer(text)]
-
-    @staticmethod
-    def _bounds(breaks: list[tuple[int, int]], start: int, end: int, size: int) -> tuple[int, int]:
-        ends = [e for _, e in breaks]
-        starts = [s for s, _ in breaks]
-        i = bisect_right(ends, start)
-        left = ends[i - 1] if i else 0
-        j = bisect_left(starts, end)
-        right = starts[j] if j < len(starts) else size
-        return left, right
+        self._breaks = {
+            soft: ([m.start() for m in spans], [m.end() for m in spans])
+            for soft, spans in (
+                (False, list(_HARD.finditer(text))),
+                (True, list(_SOFT.finditer(text))),
+            )
+        }
 
     def clause(self, start: int, end: int, *, soft: bool = False) -> tuple[int, int]:
-        return self._bounds(self.soft if soft else self.hard, start, end, len(self.text))
+        """The clause around [start, end): between the nearest breaks («،», «ولی», and with
+        ``soft`` also «و») on either side."""
+        starts, ends = self._breaks[soft]
+        i = bisect_right(ends, start)
+        j = bisect_left(starts, end)
+        return (ends[i - 1] if i else 0), (starts[j] if j < len(starts) else len(self.text))
 
 
 def _is_verb(token: str) -> bool | None:
@@ -689,11 +774,11 @@ def _is_verb(token: str) -> bool | None:
     return None
 
 
-def _is_history(clause: str) -> bool:
-    """A past episode («سال پیش سکته کرده بود») unless the clause says it is happening now."""
-    if _CURRENT.search(clause):
-        return False
-    return any(not _SINCE.search(clause[: m.start()]) for m in _HISTORY.finditer(clause))
+def _is_history(text: str) -> bool:
+    """A past episode («سال پیش سکته کرده بود») unless a later word says it is happening
+    now («پارسال سکته کرد و الان دوباره صورتش کج شده»)."""
+    cues = [m for m in _HISTORY.finditer(text) if not _SINCE.search(text[: m.start()])]
+    return bool(cues) and not _CURRENT.search(text, cues[-1].end())
 
 
 def _governing_verb(text: str, start: int, end: int, right: int) -> tuple[list[str], bool]:
@@ -709,6 +794,16 @@ def _governing_verb(text: str, start: int, end: int, right: int) -> tuple[list[s
     if not after:
         return [], False
     return tokens[after[0] : after[0] + 2], False
+
+
+def _first_person(verb: list[str]) -> bool:
+    """«بیهوش شدم»، «شده‌ام»، «تشنج می‌کنم»، «تب دارم»: the writer speaks of themself."""
+    head, rest = verb[0], verb[1:]
+    if _FIRST_PERSON.fullmatch(head) or rest == ["ام"]:
+        return True
+    if head == "می" and rest:
+        return rest[0].endswith("م")
+    return head.startswith("می") and head.endswith("م")
 
 
 def _to_number(text: str) -> int:
@@ -737,14 +832,21 @@ def _any_rule(rules: tuple[_Rule, ...], category: str) -> _Context:
 
 
 def _near(
-    pattern: re.Pattern[str], window: int | None = None, veto: re.Pattern[str] | None = None
+    pattern: re.Pattern[str],
+    window: int | None = None,
+    veto: re.Pattern[str] | None = None,
+    *,
+    before: bool = False,
 ) -> _Context:
-    """A context phrase anywhere in the question, or within ``window`` characters."""
+    """A context phrase anywhere in the question, or within ``window`` characters of the
+    symptom (only before it, with ``before``: a sting, then the swelling)."""
 
     def holds(doc: _Doc, detector: EmergencyDetector, start: int, end: int) -> bool:
         vetoed = [m.span() for m in veto.finditer(doc.text)] if veto else []
-        for m in pattern.finditer(doc.text):
+        for m in _word_matches(pattern, doc.text):
             if window is not None and (m.start() > end + window or m.end() < start - window):
+                continue
+            if before and m.start() >= start:
                 continue
             if any(a <= m.start() < b for a, b in vetoed):
                 continue
@@ -759,8 +861,13 @@ def _build_rulesets() -> tuple[_RuleSet, ...]:
     simple = dict(_RULESETS_SIMPLE)
     combos = {
         "anaphylaxis": [
-            _RuleSet("anaphylaxis", _ANAPHYLAXIS_REACTION, _near(_ANAPHYLAXIS_TRIGGER, 80))
+            _RuleSet(
+                "anaphylaxis",
+                _ANAPHYLAXIS_REACTION,
+                _near(_ANAPHYLAXIS_TRIGGER, 80, before=True),
+            )
         ],
+        "drowning": [_RuleSet("drowning", _SINKING, _near(_WATER, 120))],
         "poisoning": [_RuleSet("poisoning", _ACCIDENTAL_INGESTION, _near(_CHILD))],
         "pregnancy_bleeding": [
             _RuleSet(
@@ -768,10 +875,9 @@ def _build_rulesets() -> tuple[_RuleSet, ...]:
             )
         ],
         "head_injury": [_RuleSet("head_injury", _HEAD_RED_FLAGS, _near(_HEAD_TRAUMA, 150))],
+        "stroke": [_RuleSet("chest_pain", _BARE_STROKE_WORD)],
         "meningitis": [_RuleSet("meningitis", _STIFF_NECK, _any_rule(_FEVER, "meningitis"))],
-        "low_blood_sugar": [
-            _RuleSet("low_blood_sugar", _LOW_SUGAR_SIGNS, _near(_LOW_SUGAR, 100))
-        ],
+        "low_blood_sugar": [_RuleSet("low_blood_sugar", _LOW_SUGAR_SIGNS, _near(_LOW_SUGAR, 100))],
         "infant_fever": [_RuleSet("infant_fever", _FEVER, _infant)],
     }
     out: list[_RuleSet] = []
@@ -845,19 +951,20 @@ class EmergencyDetector:
     def _matches(self, doc: _Doc, rule: _Rule, category: str) -> Iterator[tuple[int, int]]:
         if rule.unless is not None and rule.unless.search(doc.text):
             return
-        for m in rule.regex.finditer(doc.text):
+        for m in _word_matches(rule.regex, doc.text):
             if self._accepted(doc, m.start(), m.end(), category, rule):
                 yield m.span()
 
-    def _accepted(
-        self, doc: _Doc, start: int, end: int, category: str, rule: _Rule | None
-    ) -> bool:
+    def _accepted(self, doc: _Doc, start: int, end: int, category: str, rule: _Rule | None) -> bool:
         """Whether a match at [start, end) describes a present danger.
 
         Rejects: a negative verb governing the phrase («تنگی نفس ندارم») or «بدون» before
-        it; a past-history clause with no sign that it is happening now; a first-person past
-        («بیهوش شدم»: the writer is awake); a mild clause where mild means routine; and
-        general-information questions about a bare noun («علائم سکته قلبی چیست؟»).
+        it; a past-history clause with no sign that it is happening now («سال پیش ...»,
+        «۱۷ روز است که ...»); a mild or occasional clause where that means routine
+        («کمی»، «گاهی»); the writer speaking of themself where that means they are awake or
+        are the parent («بیهوش شدم»، «تب کردم»); a hypothetical infant fever («در صورت تب»);
+        and, per rule, a veto nearby, a past or habitual verb where a present one is needed,
+        and a bare noun used as a topic («بعد از سکته مغزی»، «علائم سکته قلبی چیست؟»).
         """
         text = doc.text
         while end < len(text) and text[end] != " ":
@@ -873,13 +980,18 @@ class EmergencyDetector:
             return False
         soft_left, soft_right = doc.clause(start, end, soft=True)
         soft = text[soft_left:soft_right]
-        if _is_history(soft):
+        if _is_history(text[max(left, start - 80) : end]):
             return False
-        if category in _MILD_SENSITIVE and _MILD.search(soft) and not _SEVERE.search(soft):
-            return False
-        if category in _FIRST_PERSON_PAST and verb and (
-            _FIRST_PERSON.fullmatch(verb[0]) or verb[1:] == ["ام"]
+        if not _SEVERE.search(soft) and (
+            (category in _MILD_SENSITIVE and _MILD.search(soft))
+            or (category in _OCCASIONAL_SENSITIVE and _OCCASIONAL_RE.search(text[left:right]))
         ):
+            return False
+        if category in _FIRST_PERSON_PAST and verb and _first_person(verb):
+            return False
+        if category in _EVENTS and _SINCE_DURATION.search(text[max(left, start - 80) : start]):
+            return False
+        if category == "infant_fever" and _HYPOTHETICAL.search(text[soft_left:start]):
             return False
         if rule is None:
             return True
@@ -888,6 +1000,7 @@ class EmergencyDetector:
             return False
         if rule.present and verb and not _PRESENT.fullmatch(" ".join(verb)):
             return False
-        if rule.noun and before in _AFTER_EVENT:
+        topic = before in _AFTER_EVENT or (bool(before) and before[-1] in _TOPIC_BEFORE)
+        if rule.noun and topic:
             return False
         return not (rule.noun and _INFO.search(clause) and not _PERSONAL.search(clause))

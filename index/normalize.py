@@ -31,6 +31,9 @@ _EXTRA_TRANSLATION = str.maketrans(
 )
 
 
+_CACHE_MAX_CHARS = 4000
+
+
 class PersianNormalizer:
     """Callable normalizer; builds hazm's Normalizer once (hazm's import is heavy).
 
@@ -44,10 +47,16 @@ class PersianNormalizer:
 
         self.config = config or NormalizerConfig()
         self._hazm = Normalizer(**self.config.to_dict())
+        # A question is normalized by the safety check, the query check and the retriever;
+        # remembering recent short texts makes the second and third time free.
+        self._recent = lru_cache(maxsize=1024)(self._normalize)
 
     def __call__(self, text: str) -> str:
         if not isinstance(text, str):
             raise TypeError(f"expected text as str, got {type(text).__name__}")
+        return self._recent(text) if len(text) <= _CACHE_MAX_CHARS else self._normalize(text)
+
+    def _normalize(self, text: str) -> str:
         text = unicodedata.normalize("NFC", text).translate(_EXTRA_TRANSLATION)
         text = self._hazm.normalize(text)
         return " ".join(text.split(" ")).strip()
