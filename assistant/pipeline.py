@@ -18,8 +18,7 @@ from assistant.backends.base import GenerationConfig, GenerationError, Generator
 from assistant.extractive import extractive_answer, source_label
 from assistant.prompts import Passage, fit_passages, plain_messages, rag_messages
 from assistant.safety import DISCLAIMER
-from index.errors import QueryError
-from index.retriever import Hit, Retriever
+from index.retriever import Hit, Retriever, check_question_size
 
 MODES = ("rag", "plain")
 NEEDS_GENERATOR = (
@@ -110,13 +109,7 @@ class Assistant:
 
     def check_question(self, question: str) -> str:
         """The question, stripped; QueryError (with what to do) when it cannot be answered."""
-        if not isinstance(question, str) or not question.strip():
-            raise QueryError("the question is empty; type a question in Persian")
-        if len(question) > self.config.max_question_chars:
-            raise QueryError(
-                f"the question is {len(question):,} characters long; the limit is "
-                f"{self.config.max_question_chars:,}. Ask a shorter question."
-            )
+        check_question_size(question, self.config.max_question_chars)
         if self.retriever is not None:
             self.retriever.check_query(question)
         return question.strip()

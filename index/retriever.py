@@ -55,6 +55,17 @@ class QueryLimits:
     min_persian_ratio: float = 0.2
 
 
+def check_question_size(question: str, max_chars: int) -> None:
+    """Raise QueryError for an empty question or one longer than ``max_chars``."""
+    if not isinstance(question, str) or not question.strip():
+        raise QueryError("the question is empty; type a question in Persian")
+    if len(question) > max_chars:
+        raise QueryError(
+            f"the question is {len(question):,} characters long; the limit is "
+            f"{max_chars:,}. Ask a shorter question."
+        )
+
+
 @dataclass
 class Retriever:
     """Search an index folder. Build it with :func:`Retriever.load`."""
@@ -145,13 +156,7 @@ class Retriever:
 
     def check_query(self, query: str) -> str:
         """Normalize a query, or raise QueryError saying why it cannot be searched."""
-        if not isinstance(query, str) or not query.strip():
-            raise QueryError("the question is empty; type a question in Persian")
-        if len(query) > self.limits.max_chars:
-            raise QueryError(
-                f"the question is {len(query):,} characters long; the limit is "
-                f"{self.limits.max_chars:,}. Ask a shorter question."
-            )
+        check_question_size(query, self.limits.max_chars)
         normalized = self.normalizer(query)
         letters = sum(1 for ch in normalized if ch.isalpha())
         if letters == 0:
