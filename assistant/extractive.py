@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from assistant.safety import DISCLAIMER
 from index.retriever import Hit
 
 HEADER = "پاسخ‌های بازیابی‌شده از منابع (متن بدون تغییر نقل شده است):"
@@ -29,7 +28,11 @@ def source_label(hit: Hit) -> str:
 
 
 def extractive_answer(hits: list[Hit], passages: int = 2) -> ExtractiveAnswer:
-    """Quote the top ``passages`` distinct documents, numbered like citations."""
+    """Quote the top ``passages`` distinct documents, numbered like citations.
+
+    The text is the answer's body only; the pipeline adds emergency guidance and the
+    disclaimer around every answer, whatever the backend.
+    """
     chosen: list[Hit] = []
     for hit in hits:
         if all(hit.doc_id != other.doc_id for other in chosen):
@@ -37,7 +40,7 @@ def extractive_answer(hits: list[Hit], passages: int = 2) -> ExtractiveAnswer:
         if len(chosen) == passages:
             break
     if not chosen:
-        return ExtractiveAnswer(f"{NO_RESULT}\n\n{DISCLAIMER}")
+        return ExtractiveAnswer(NO_RESULT)
     quoted = "\n\n".join(f"[{n}] «{hit.text}»" for n, hit in enumerate(chosen, start=1))
     sources = "\n".join(f"[{n}] {source_label(hit)}" for n, hit in enumerate(chosen, start=1))
-    return ExtractiveAnswer(f"{HEADER}\n\n{quoted}\n\nمنابع:\n{sources}\n\n{DISCLAIMER}", chosen)
+    return ExtractiveAnswer(f"{HEADER}\n\n{quoted}\n\nمنابع:\n{sources}", chosen)

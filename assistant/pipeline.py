@@ -136,8 +136,21 @@ class Assistant:
         if window:  # leave room for the answer inside the model's context
             budget = min(budget, window - self.config.generation.max_new_tokens)
         fitted = fit_passages(question, candidates, self._count_tokens, budget)
-        by_text = {h.text: h for h in hits}
-        return fitted, [by_text[p.text] for p in fitted]
+        # fitted keeps rank order, so walking the hits once pairs them even when two
+        # passages have the same text (doctors reuse answers).
+        remaining = iter(hits)
+        used = [next(h for h in remaining if h.text == p.text) for p in fitted]
+        return fitted, used
+
+    def _extractive(self, question: str) -> tuple[str, list[Citation], dict[str, float]]:
+        """Quoted passages as the answer body, with their citations and timings."""
+        timings: dict[str, float] = {}
+        hits, timings["retrieval_s"] = self._retrieve(question)
+        started = time.perf_counter()
+        extractive = extractive_answer(hits, self.config.quote_passages)
+        timings["generation_s"] = time.perf_counter() - started
+        citations = [_citation(n, h, True) for n, h in enumerate(extractive.sources, start=1)]
+        return extractive.text, citations, timings
 
     def answer(self, question: str, mode: str = "rag") -> Answer:
         """Answer in ``mode`` ('rag' or 'plain'); raises QueryError for unusable questions."""
@@ -151,12 +164,7 @@ class Assistant:
         if mode == "plain" and self.generator is None:
             body, note = NEEDS_GENERATOR, "needs a generative model"
         elif self.generator is None:
-            hits, timings["retrieval_s"] = self._retrieve(question)
-            started = time.perf_counter()
-            extractive = extractive_answer(hits, self.config.quote_passages)
-            body = extractive.text.replace(DISCLAIMER, "").strip()
-            timings["generation_s"] = time.perf_counter() - started
-            citations = [_citation(n, h, True) for n, h in enumerate(extractive.sources, 1)]
+            body, citations, timings = self._extractive(question)
         else:
             hits, used = [], []
             if mode == "rag":
@@ -195,10 +203,7 @@ class Assistant:
         if emergency:
             yield emergency.guidance + "\n\n"
         if self.generator is None:
-            answer = self.answer(question, mode)
-            body = answer.text.replace(DISCLAIMER, "")
-            if emergency:
-                body = body.replace(emergency.guidance, "", 1)
+            body = NEEDS_GENERATOR if mode == "plain" else self._extractive(question)[0]
             yield body.strip() + "\n\n"
         else:
             if mode == "rag":

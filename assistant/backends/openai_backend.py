@@ -127,15 +127,19 @@ class OpenAIGenerator:
         """Release the HTTP connections (the generator is unusable afterwards)."""
         self.client.close()
 
-    def generate(self, messages: list[Message], config: GenerationConfig) -> str:
+    def _create(self, messages: list[Message], config: GenerationConfig, stream: bool):
+        """One chat-completions request; SDK failures become a GenerationError."""
         timeout = self._timeout(config)
         try:
-            response = self.client.chat.completions.create(
-                model=self.config.model, messages=messages, stream=False, timeout=timeout,
+            return self.client.chat.completions.create(
+                model=self.config.model, messages=messages, stream=stream, timeout=timeout,
                 **_sampling(config),
             )
         except Exception as error:
             raise self._explain(error, timeout) from error
+
+    def generate(self, messages: list[Message], config: GenerationConfig) -> str:
+        response = self._create(messages, config, stream=False)
         choices = getattr(response, "choices", None)
         if not choices:
             raise GenerationError(
@@ -156,13 +160,7 @@ class OpenAIGenerator:
         never mistaken for a whole one.
         """
         timeout = self._timeout(config)
-        try:
-            chunks = self.client.chat.completions.create(
-                model=self.config.model, messages=messages, stream=True, timeout=timeout,
-                **_sampling(config),
-            )
-        except Exception as error:
-            raise self._explain(error, timeout) from error
+        chunks = self._create(messages, config, stream=True)
         finished = False
         pieces = 0
         with chunks:
