@@ -1,4 +1,5 @@
-# Two commands: `make run` (demo, offline) and `make test` (lint, import contracts, tests).
+# Two commands: `make run` (the web app over the demo index, offline) and `make test`
+# (lint, import contracts, tests).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -7,7 +8,7 @@ DEMO := .cache/demo
 DEMO_KB := index/data/demo_kb.jsonl
 QUESTION ?= چند روز است سرم تیر می‌کشد و نور اذیتم می‌کند، چه کار کنم؟
 
-.PHONY: install run test lint demo-index clean
+.PHONY: install run ask test lint demo-index clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +32,12 @@ $(DEMO)/index/manifest.json: $(DEMO_KB) $(DEMO)/embedder/training_summary.json
 
 demo-index: $(DEMO)/index/manifest.json
 
+# The main job: the web app on http://127.0.0.1:7860 over the demo index (Ctrl-C stops it).
 run: demo-index
+	$(BIN)/gaokerena serve --index $(DEMO)/index
+
+# One answer in the terminal instead of the web app.
+ask: demo-index
 	$(BIN)/gaokerena ask --index $(DEMO)/index "$(QUESTION)"
 
 lint: $(STAMP)

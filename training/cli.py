@@ -8,7 +8,7 @@ from pathlib import Path
 
 
 def register(registry) -> None:
-    group = registry.group("train", "train the Persian embedder (and, later, the LLM stages)")
+    group = registry.group("train", "train the Persian embedder and the Gaokerena LoRA stages")
     embedder = group.add_parser(
         "embedder",
         help="train a Persian sentence-transformers embedder from scratch on the CPU",
@@ -38,6 +38,89 @@ def register(registry) -> None:
     embedder.add_argument("--json", action="store_true", help="print the run summary as JSON")
     embedder.add_argument("--quiet", action="store_true", help="no progress bars")
     embedder.set_defaults(func=run_train_embedder)
+    _add_stage(group, "pretrain",
+               "stage 1: continued pretraining of the base model with LoRA on a text corpus",
+               "Continued causal-LM pretraining with a LoRA adapter: the corpus is tokenized "
+               "and packed into fixed blocks (EOS between documents, no loss on padding). "
+               "The paper's settings are the bundled recipe 'pretrain'; 'tiny' runs on a CPU.")
+    _add_stage(group, "instruct",
+               "stage 2: instruction tuning on question/answer pairs with a new LoRA",
+               "Instruction tuning: base_adapter (the stage-1 adapter) is merged into the base "
+               "first, then a new LoRA learns the answers of question/answer pairs rendered "
+               "with the model's chat template (loss on the answers only unless "
+               "data.train_on_prompt=true). The paper's settings are the bundled recipe "
+               "'instruct'.")
+
+
+_STAGE_EPILOG = """\
+overrides are KEY=VALUE with dotted keys and YAML values, for example:
+  model=models/tiny-aya  lora.r=4  train.max_steps=100  train.bf16=false
+  data.source=../shared/data/mf3qa/train.jsonl  lora.target_modules=[q_proj,v_proj]
+
+the output folder (output_dir) gets checkpoints/ (the run resumes from the newest one
+when started again), adapter/ (apply it to `model`; for stage 2 it holds both stages),
+stage_adapter/ (stage 2: its own LoRA), merged/ (with --merge), loss.png, summary.json
+(tokens/s, memory, time, estimated energy and CO2) and recipe.yaml.
+several GPUs (data parallel, one process per GPU, same arguments):
+  accelerate launch --num_processes 4 "$(command -v gaokerena)" train STAGE --recipe ...
+"""
+
+
+def _add_stage(group, name: str, help: str, description: str) -> None:
+    import textwrap
+
+    # Raw formatting keeps the epilog's examples as written; the description is wrapped here.
+    parser = group.add_parser(name, help=help, description=textwrap.fill(description, 88),
+                              epilog=_STAGE_EPILOG,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--recipe", required=True, metavar="FILE|NAME",
+                        help="a recipe YAML file, or a bundled one: pretrain, instruct, tiny")
+    parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
+                        help="recipe values to change (dotted keys, YAML values)")
+    parser.add_argument("--merge", action="store_true",
+                        help="also write OUTPUT/merged: the base with the adapter folded in, "
+                        "loadable with `gaokerena ask --backend hf --model OUTPUT/merged`")
+    parser.add_argument("--show-recipe", action="store_true",
+                        help="print the resolved recipe as YAML and exit without training")
+    parser.add_argument("--json", action="store_true", help="print the run summary as JSON")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.set_defaults(func=run_train_stage, stage=name)
+
+
+def run_train_stage(args: argparse.Namespace) -> int:
+    from training.recipe import load_recipe
+
+    recipe = load_recipe(args.recipe, args.overrides)
+    if args.show_recipe:
+        import yaml
+
+        print(yaml.safe_dump(recipe.to_dict(), allow_unicode=True, sort_keys=False), end="")
+        return 0
+    from training.stages import run_stage
+
+    summary = run_stage(args.stage, recipe, merge=args.merge, progress=not args.quiet)
+    if not summary["main_process"]:
+        return 0  # under accelerate/torchrun only the main process reports
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False))
+        return 0
+    files = summary["files"]
+    energy = summary["energy"]
+    memory = (f"peak GPU {summary['peak_gpu_gb']} GB" if summary["peak_gpu_gb"] is not None
+              else f"peak RSS {summary['peak_rss_mb']} MB")
+    print(f"{args.stage}: {summary['steps']} steps ({summary['steps_this_session']} this run"
+          f"{', resumed from ' + summary['resumed_from'] if summary['resumed_from'] else ''}), "
+          f"loss {summary['train_loss']}, {summary['tokens_per_second']} tokens/s, "
+          f"{summary['wall_seconds']} s, {memory}")
+    print(f"estimated energy {energy['kwh']} kWh, {energy['co2_kg']} kg CO2e "
+          f"({energy['method']})")
+    for fallback in summary["hardware"]["fallbacks"]:
+        print(f"note: {fallback}")
+    for label in ("adapter", "merged", "loss_curve"):
+        if files.get(label):
+            print(f"{label}: {files[label]}")
+    print(f"summary: {summary['output_dir']}/summary.json")
+    return 0
 
 
 def run_train_embedder(args: argparse.Namespace) -> int:

@@ -1,0 +1,163 @@
+"""The report folder: ``report.json``, ``rejected.jsonl`` and PNG charts.
+
+The JSON holds every figure the charts show, so scripts never parse images. Charts use the
+Agg backend (no display needed) and Latin labels: matplotlib draws Persian letters unshaped
+and left-to-right, which would be unreadable.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from crawl.filter.config import FilterConfig
+from crawl.filter.pipeline import (
+    RULES,
+    FilterResult,
+    temporary_sibling,
+    write_jsonl_atomic,
+    write_text_atomic,
+)
+
+REPORT_VERSION = 1
+PIE_SLICES = 10
+HISTOGRAM_EDGES = (0, 10, 20, 30, 40, 45, 50, 60, 80, 100, 150, 200, 300, 500, 1000, 2000)
+
+
+def histogram(values: list[int], edges: tuple[int, ...] = HISTOGRAM_EDGES) -> dict[str, Any]:
+    """Counts per ``[edge_i, edge_i+1)`` bin, the last bin open-ended; plus summary stats."""
+    counts = [0] * len(edges)
+    for value in values:
+        index = max(i for i, edge in enumerate(edges) if value >= edge) if value >= 0 else 0
+        counts[index] += 1
+    ordered = sorted(values)
+    median = ordered[len(ordered) // 2] if ordered else 0
+    return {"edges": list(edges), "counts": counts, "n": len(values),
+            "min": ordered[0] if ordered else 0, "median": median,
+            "max": ordered[-1] if ordered else 0}
+
+
+def build_report(result: FilterResult, config: FilterConfig, input_path: Path, out_path: Path,
+                 report_dir: Path, seconds: float) -> dict[str, Any]:
+    """Everything a reader of the run needs, as plain JSON-able data."""
+    kept = len(result.kept)
+    share = {site: round(n / kept, 4) for site, n in result.kept_per_site.most_common()} \
+        if kept else {}
+    return {
+        "version": REPORT_VERSION,
+        "input": str(input_path),
+        "out": str(out_path),
+        "report_dir": str(report_dir),
+        "read": result.read,
+        "kept": kept,
+        "dropped": result.read - kept,
+        "removed_per_rule": {rule: result.removed_per_rule[rule] for rule in RULES
+                             if result.removed_per_rule[rule]},
+        "read_per_site": dict(result.read_per_site.most_common()),
+        "kept_per_site": dict(result.kept_per_site.most_common()),
+        "site_share": share,
+        "pii_scrubbed": dict(sorted(result.pii_scrubbed.items())),
+        "boilerplate_lines_removed": result.boilerplate_lines_removed,
+        "token_length": {
+            "unit": "hazm word tokens of the normalized answer (QA) or text (article)",
+            "before": histogram(result.tokens_before),
+            "after": histogram(result.tokens_after),
+        },
+        "seconds": round(seconds, 2),
+        "records_per_second": round(result.read / seconds, 1) if seconds > 0 else None,
+        "config": config.to_dict(),
+    }
+
+
+def write_report(report: dict[str, Any], result: FilterResult, report_dir: Path,
+                 plots: bool = True) -> list[Path]:
+    """Write rejected.jsonl, the PNGs, then report.json last (its presence means complete)."""
+    report_dir.mkdir(parents=True, exist_ok=True)
+    written = [report_dir / "rejected.jsonl"]
+    write_jsonl_atomic(written[0], result.rejected)
+    if plots:
+        written += plot_report(report, report_dir)
+    report["files"] = [*sorted(path.name for path in written), "report.json"]
+    write_text_atomic(report_dir / "report.json",
+                      [json.dumps(report, ensure_ascii=False, indent=2) + "\n"])
+    return [*written, report_dir / "report.json"]
+
+
+def _save(figure: Any, path: Path) -> Path:
+    temp = temporary_sibling(path).with_suffix(".png")
+    try:
+        figure.savefig(temp, dpi=110, bbox_inches="tight")
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
+    return path
+
+
+def _top_with_other(counts: dict[str, int], n: int) -> dict[str, int]:
+    """The ``n - 1`` largest entries and the rest summed as ``other`` (readable pie labels)."""
+    if len(counts) <= n:
+        return dict(counts)
+    ordered = sorted(counts.items(), key=lambda item: -item[1])
+    top = dict(ordered[: n - 1])
+    top["other"] = sum(count for _, count in ordered[n - 1 :])
+    return top
+
+
+def plot_report(report: dict[str, Any], report_dir: Path) -> list[Path]:
+    """removed_per_rule.png, site_share.png and token_lengths.png."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    paths = []
+    removed = report["removed_per_rule"]
+    figure, axis = plt.subplots(figsize=(7, 3.5))
+    names = list(removed) or ["(none)"]
+    values = list(removed.values()) or [0]
+    bars = axis.barh(names[::-1], values[::-1], color="#c0504d")
+    axis.bar_label(bars, padding=3)
+    axis.set_xlabel("records removed")
+    axis.set_title(f"Removed per rule ({report['dropped']} of {report['read']} records)")
+    paths.append(_save(figure, report_dir / "removed_per_rule.png"))
+    plt.close(figure)
+
+    kept_per_site = report["kept_per_site"]
+    figure, (pie_axis, bar_axis) = plt.subplots(1, 2, figsize=(10, 4))
+    if kept_per_site:
+        slices = _top_with_other(kept_per_site, PIE_SLICES)
+        pie_axis.pie(list(slices.values()), labels=list(slices),
+                     autopct="%1.1f%%", startangle=90, counterclock=False)
+        read = report["read_per_site"]
+        sites = list(read)
+        bar_axis.barh(sites[::-1], [read[s] for s in sites][::-1], color="#d9d9d9",
+                      label="read")
+        bar_axis.barh(sites[::-1], [kept_per_site.get(s, 0) for s in sites][::-1],
+                      color="#4f81bd", label="kept")
+        bar_axis.legend()
+        bar_axis.set_xlabel("records")
+    pie_axis.set_title(f"Share of kept records per site ({report['kept']})")
+    bar_axis.set_title("Read vs kept per site")
+    paths.append(_save(figure, report_dir / "site_share.png"))
+    plt.close(figure)
+
+    lengths = report["token_length"]
+    figure, axis = plt.subplots(figsize=(8, 3.8))
+    labels = [f"{a}-{b - 1}" for a, b in itertools.pairwise(HISTOGRAM_EDGES)]
+    labels.append(f"{HISTOGRAM_EDGES[-1]}+")
+    positions = range(len(labels))
+    axis.bar([p - 0.2 for p in positions], lengths["before"]["counts"], width=0.4,
+             label=f"before ({lengths['before']['n']})", color="#d9d9d9")
+    axis.bar([p + 0.2 for p in positions], lengths["after"]["counts"], width=0.4,
+             label=f"after ({lengths['after']['n']})", color="#4f81bd")
+    axis.set_xticks(list(positions), labels, rotation=45, ha="right")
+    axis.set_xlabel("answer/text length (hazm tokens)")
+    axis.set_ylabel("records")
+    axis.set_title("Token lengths before and after filtering")
+    axis.legend()
+    paths.append(_save(figure, report_dir / "token_lengths.png"))
+    plt.close(figure)
+    return paths

@@ -1,0 +1,138 @@
+"""Run one crawl in this process and summarise it (I/O edge; one crawl per process).
+
+Twisted's reactor cannot be restarted, so each ``gaokerena crawl SITE`` call is one
+process running one :class:`~scrapy.crawler.CrawlerProcess`.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from crawl.config import CrawlConfig
+from crawl.frontier import Frontier
+from crawl.sink import part_path
+
+
+def run_crawl(config: CrawlConfig) -> dict:
+    """Crawl until the frontier is empty, ``max_items`` is reached or the run is stopped.
+
+    Returns a summary: pages by state, records in the output, failures file, speed.
+    """
+    if config.redis_url:
+        _check_redis(config.redis_url)
+    config.job_dir.mkdir(parents=True, exist_ok=True)
+    with _job_lock(config.job_dir):
+        if not config.redis_url:
+            _prepare_job(config)
+        return _run(config)
+
+
+def _run(config: CrawlConfig) -> dict:
+    from scrapy.crawler import CrawlerProcess
+
+    from crawl.spider import SiteSpider
+
+    # Our CLI already configured logging; Scrapy sets its own loggers to DEBUG, so the
+    # handlers keep the level the user asked for (-v, -vv).
+    for handler in logging.getLogger().handlers:
+        handler.setLevel(config.log_level)
+    process = CrawlerProcess({**config.scrapy_settings(), "LOG_INSTALL_ROOT_HANDLER": False})
+    crawler = process.create_crawler(SiteSpider)
+    began = time.monotonic()
+    process.crawl(crawler, config=config)
+    process.start()
+    elapsed = time.monotonic() - began
+    stats = crawler.stats.get_stats()
+    spider = crawler.spider
+    summary = {
+        "site": config.site,
+        "base_url": spider.base,
+        "finish_reason": stats.get("finish_reason"),
+        "out": str(config.out if config.out.exists() else part_path(config.out)),
+        "complete": config.out.exists() and not part_path(config.out).exists(),
+        "job": str(config.job_dir),
+        "records": spider.sink.count if spider.sink else 0,
+        "new_records": spider.new_records,
+        "pages_this_run": spider.pages,
+        "elapsed_s": round(elapsed, 3),
+        "pages_per_s": round(spider.pages / elapsed, 2) if elapsed > 0 else None,
+        "retries": stats.get("retry/count", 0),
+        "distributed": bool(config.redis_url),
+    }
+    if not config.redis_url:
+        frontier = Frontier(config.job_dir / "frontier.sqlite")
+        try:
+            summary["pages"] = frontier.counts()
+            failures = frontier.failures()
+        finally:
+            frontier.close()
+        summary["failures"] = len(failures)
+        summary["failures_file"] = str(_write_jsonl(config.job_dir / "failures.jsonl",
+                                                    failures))
+    else:
+        summary["failures"] = stats.get("gaokerena/failed", 0) + stats.get("gaokerena/blocked", 0)
+        summary["failures_file"] = str(config.job_dir / "failures.jsonl")
+    (config.job_dir / "last_run.json").write_text(json.dumps(summary, indent=2) + "\n",
+                                                  encoding="utf-8")
+    return summary
+
+
+@contextmanager
+def _job_lock(job_dir: Path) -> Iterator[None]:
+    """One process per job folder: two would fetch the same pending pages. The lock is
+    released by the kernel when the process dies, so a killed crawl never leaves it stale."""
+    from index.errors import GaokerenaError
+
+    with (job_dir / "lock").open("a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise GaokerenaError(f"job folder {job_dir} is in use by another running crawl; "
+                                 "wait for it or use another --job") from None
+        yield
+
+
+def _prepare_job(config: CrawlConfig) -> None:
+    """Bind the job to its site and base and seed it, before Scrapy starts: a wrong
+    ``--job`` folder fails here with a clear message instead of inside the reactor."""
+    from crawl.sites import get_site
+
+    spec = get_site(config.site)
+    base = (config.base_url or spec.base).rstrip("/")
+    frontier = Frontier(config.job_dir / "frontier.sqlite")
+    try:
+        frontier.bind({"site": spec.name, "base_url": base})
+        if config.retry_failed:
+            frontier.retry_failed()
+        frontier.add(spec.start_links(base), depth=0)
+    finally:
+        frontier.close()
+
+
+def _write_jsonl(path: Path, rows: list[dict]) -> Path:
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    os.replace(tmp, path)
+    return path
+
+
+def _check_redis(url: str) -> None:
+    """Fail in one line, before Scrapy starts, when Redis cannot be reached."""
+    import redis
+
+    from index.errors import GaokerenaError
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=3).ping()
+    except redis.RedisError as error:
+        raise GaokerenaError(f"cannot reach Redis at {url} ({error}); start redis-server or "
+                             "drop --redis-url to crawl on this machine only") from error

@@ -1,0 +1,1 @@
+"""Evaluation above the assistant: multiple-choice exams, generation, pairwise judging."""

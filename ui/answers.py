@@ -1,0 +1,73 @@
+"""The assistant as the page uses it: one answer stream per column and the RAG sources.
+
+The text of both columns comes from ``Assistant.stream(question, mode)``, the same call the
+command line uses, so the page shows exactly what the assistant says. The sources panel needs
+the numbered passages the RAG answer was given; ``Assistant.stream`` yields text only, so they
+are recomputed here from the same retriever with the same settings (retrieval is
+deterministic, so the numbers match the ``[n]`` in the answer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+
+from assistant.extractive import extractive_answer
+from assistant.pipeline import Assistant, Citation, cited_numbers
+
+
+def with_k(assistant: Assistant, k: int) -> Assistant:
+    """A view of ``assistant`` that retrieves ``k`` passages; the shared one is untouched.
+
+    The page lets each user pick k, and sessions run concurrently, so the setting travels
+    with the request instead of being written into the shared assistant.
+    """
+    if k == assistant.config.k:
+        return assistant
+    return Assistant(assistant.retriever, assistant.generator,
+                     replace(assistant.config, k=int(k)), assistant.detector)
+
+
+#: The plain column of a server started without a model. The assistant's own message names
+#: command-line flags for the terminal; on the page, say what the column is and how to fill
+#: it (code spans keep the flags left-to-right inside the Persian sentence).
+NEEDS_MODEL = (
+    "این سرور بدون مدل زبانی اجرا شده است (موتور `extractive`)، پس ستون «بدون بازیابی» پاسخی "
+    "ندارد و ستون «با بازیابی» متن منابع را عیناً نقل می‌کند. برای مقایسه‌ی پاسخ مدل با و "
+    "بدون بازیابی، سرور را با یک مدل اجرا کنید: `gaokerena serve --backend hf` یا "
+    "`--backend openai`."
+)
+
+
+def answer_stream(assistant: Assistant, question: str, mode: str) -> Iterator[str]:
+    """The growing answer text of one column (emergency guidance first, disclaimer last)."""
+    if mode == "plain" and assistant.generator is None:
+        return iter([NEEDS_MODEL])
+    return assistant.stream(question, mode)
+
+
+def rag_sources(assistant: Assistant, question: str) -> list[Citation]:
+    """The passages the RAG answer cites, numbered as the answer numbers them.
+
+    Extractive answers quote and cite every passage they show; a model's prompt holds the
+    passages that fit its context window, and which of them it cited is known only once the
+    answer is complete (see :func:`mark_cited`).
+    """
+    if assistant.retriever is None:
+        return []
+    hits = assistant.retriever.search(question, k=assistant.config.k)
+    if assistant.generator is None:
+        chosen = extractive_answer(hits, assistant.config.quote_passages).sources
+        cited = True
+    else:
+        # The pipeline's own fitting, so the numbering is the prompt's numbering.
+        chosen = assistant._passages(question, hits)[1]
+        cited = False
+    return [Citation(n, h.doc_id, h.text, h.site, h.url, h.title, h.score, cited)
+            for n, h in enumerate(chosen, start=1)]
+
+
+def mark_cited(citations: list[Citation], answer: str) -> list[Citation]:
+    """Flag the citations whose ``[n]`` appears in ``answer`` (Persian or Latin digits)."""
+    numbers = cited_numbers(answer)
+    return [replace(c, cited=c.cited or c.number in numbers) for c in citations]

@@ -1,0 +1,83 @@
+"""``gaokerena serve``: the Gradio web app (plugged into the CLI through an entry point).
+
+The backend and model options are those of ``gaokerena ask`` (same names, same defaults, same
+loading code), so a command that answers in the terminal serves the same answers on the page.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(registry) -> None:
+    serve = registry.command(
+        "serve",
+        help="serve the web app: plain and grounded answers side by side, with sources",
+        description="Start the Persian web app on http://HOST:PORT: one question, the plain "
+        "answer («بدون بازیابی») and the grounded answer («با بازیابی») streamed side by side, "
+        "the numbered sources, an emergency banner and optional preference votes. Backends as "
+        "in `gaokerena ask`: 'extractive' (no model; the plain column then explains that it "
+        "needs one), 'hf' (transformers, Gaokerena by default) or 'openai' (any "
+        "OpenAI-compatible server). Questions are never logged or stored.",
+    )
+    serve.add_argument("--index", type=Path, required=True,
+                       help="index folder from `gaokerena index build` (e.g. .cache/demo/index)")
+    serve.add_argument("--backend", choices=("extractive", "hf", "openai"), default="extractive")
+    serve.add_argument("--model", help="hf: hub id or folder (default: gaokerena/gaokerena-v1.0); "
+                       "openai: the served model name (or GAOKERENA_OPENAI_MODEL)")
+    serve.add_argument("--adapter", help="hf: a peft LoRA adapter (hub id or folder)")
+    serve.add_argument("--merge", action="store_true", help="hf: merge the adapter into the model")
+    serve.add_argument("--base-url", help="openai: e.g. http://127.0.0.1:8000/v1 "
+                       "(or GAOKERENA_OPENAI_BASE_URL)")
+    serve.add_argument("--k", type=int, default=5, help="passages to retrieve (default: 5; "
+                       "users can change it on the page)")
+    serve.add_argument("--max-new-tokens", type=int, default=512)
+    serve.add_argument("--paper-settings", action="store_true",
+                       help="the Gaokerena paper's decoding: repetition penalty 1.2, 1024 tokens")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default: 127.0.0.1, this machine only; "
+                       "0.0.0.0 serves the local network)")
+    serve.add_argument("--port", type=int, default=7860, help="port (default: 7860)")
+    serve.add_argument("--share", action="store_true",
+                       help="also open a temporary public gradio.live link (needs network)")
+    serve.add_argument("--votes-file", type=Path,
+                       help="JSONL file where votes are appended when a user opts in on the "
+                       "page (default: votes are never stored and the opt-in is hidden)")
+    serve.add_argument("--concurrency", type=int, default=8,
+                       help="answers generated at once; more requests wait in the queue "
+                       "(default: 8; use 1-2 for a local model on one GPU)")
+    serve.set_defaults(func=run_serve)
+
+
+def build_assistant(args: argparse.Namespace):
+    """The assistant ``gaokerena ask`` would build from the same options."""
+    from assistant.backends.base import GenerationConfig
+    from assistant.cli import _generator
+    from assistant.pipeline import Assistant, AssistantConfig
+    from index.errors import DataError
+    from index.retriever import Retriever
+
+    try:
+        generation = (GenerationConfig.paper() if args.paper_settings
+                      else GenerationConfig(max_new_tokens=args.max_new_tokens))
+        config = AssistantConfig(k=args.k, generation=generation)
+    except ValueError as error:
+        raise DataError(f"invalid option: {error}") from None
+    retriever = Retriever.load(args.index)
+    return Assistant(retriever, _generator(args), config)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from index.errors import DataError
+    from ui.app import UIConfig, build_demo, launch
+
+    if not 0 < args.port < 65536:
+        raise DataError(f"--port must be between 1 and 65535, got {args.port}")
+    try:
+        config = UIConfig(votes_file=args.votes_file, concurrency=args.concurrency)
+    except ValueError as error:
+        raise DataError(f"invalid option: {error}") from None
+    demo = build_demo(build_assistant(args), config)
+    launch(demo, host=args.host, port=args.port, share=args.share)
+    return 0
