@@ -250,9 +250,8 @@ def plot_judgments(summary: dict[str, Any], path) -> None:
         left += share
     ax.set_xlim(0, 100)
     ax.set_yticks([])
-    ax.set_xlabel("% of questions")
-    ax.set_title(f"A = {summary['a']}  vs  B = {summary['b']}  (n={summary['n']}, both orders)",
-                 fontsize=9)
+    ax.set_title(f"A = {summary['a']}  vs  B = {summary['b']}: % of {summary['n']} questions, "
+                 "each judged in both orders", fontsize=9)
     ax.legend(fontsize=7, ncol=5, loc="upper center", bbox_to_anchor=(0.5, -0.45))
     fig.tight_layout()
     path = Path(path)

@@ -47,37 +47,43 @@ class FieldConfig:
 
 
 def iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Yield ``(line_number, object)`` per non-blank line; a bad line raises with its number."""
+    """Yield ``(line_number, object)`` per non-blank line; a bad line raises with its number.
+
+    Lines are decoded one at a time (the file is read as bytes) so that a bad byte is
+    reported on its own line, not on a line a text-mode read-ahead happened to be at.
+    """
     try:
-        handle = path.open(encoding="utf-8")
+        handle = path.open("rb")
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise DataError(f"{path}: is a folder, expected a .jsonl file") from None
     with handle:
-        line_number = 0
-        try:
-            for line_number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as error:
-                    raise DataError(
-                        f"{path}:{line_number}: not valid JSON ({error.msg} at column "
-                        f"{error.colno}); each line must be one JSON object"
-                    ) from None
-                if not isinstance(record, dict):
-                    raise DataError(
-                        f"{path}:{line_number}: expected a JSON object, got "
-                        f"{type(record).__name__}"
-                    )
-                yield line_number, record
-        except UnicodeDecodeError as error:
-            raise DataError(
-                f"{path}:{line_number + 1}: not UTF-8 text ({error.reason}); "
-                "re-save the file as UTF-8"
-            ) from None
+        for line_number, raw in enumerate(handle, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise DataError(
+                    f"{path}:{line_number}: not UTF-8 text ({error.reason} at byte "
+                    f"{error.start}); re-save the file as UTF-8"
+                ) from None
+            if line_number == 1:
+                line = line.removeprefix("\ufeff")  # a BOM from Windows editors
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise DataError(
+                    f"{path}:{line_number}: not valid JSON ({error.msg} at column "
+                    f"{error.colno}); each line must be one JSON object"
+                ) from None
+            if not isinstance(record, dict):
+                raise DataError(
+                    f"{path}:{line_number}: expected a JSON object, got "
+                    f"{type(record).__name__}"
+                )
+            yield line_number, record
 
 
 def _as_text(value: Any) -> str:

@@ -42,8 +42,14 @@ def test_non_object_line_is_reported(tmp_path):
 def test_broken_encoding_is_reported_with_a_fix(tmp_path):
     path = tmp_path / "latin.jsonl"
     path.write_bytes(b'{"id": 1, "answer": "ok"}\n{"id": 2, "answer": "\xff\xfe"}\n')
-    with pytest.raises(DataError, match="not UTF-8"):
+    with pytest.raises(DataError, match=r"latin.jsonl:2: not UTF-8"):
         load_documents(path)
+
+
+def test_a_byte_order_mark_is_not_part_of_the_first_record(tmp_path):
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes('\ufeff{"id": 1, "answer": "سردرد"}\n'.encode())
+    assert [doc.doc_id for doc in load_documents(path)] == ["1"]
 
 
 def test_wrong_text_column_names_the_columns_present(tmp_path):

@@ -74,13 +74,14 @@ class NearDeduper:
         self._parts: dict[str, tuple[set[bytes], tuple[str, ...]]] = {}
         # Deriving permutations from the seed costs more than hashing a short question;
         # every signature shares these (same seed, same scheme, comparable by design).
+        # datasketch 2 also wants the hashing scheme with given permutations; 1.x has none.
         template = MinHash(num_perm=num_perm, seed=1)
-        self._permutations = template.permutations
-        self._scheme = template.scheme
+        self._shared = {"permutations": template.permutations}
+        if hasattr(template, "scheme"):
+            self._shared["scheme"] = template.scheme
 
     def _signature(self, grams: set[bytes]):
-        minhash = self._minhash(num_perm=self._num_perm, seed=1,
-                                permutations=self._permutations, scheme=self._scheme)
+        minhash = self._minhash(num_perm=self._num_perm, seed=1, **self._shared)
         if grams:
             minhash.update_batch(list(grams))
         return minhash

@@ -57,6 +57,8 @@ NATIONAL_ID = re.compile(
     _NOT_DIGIT_BEFORE + rf"({_D}{{3}})-?({_D}{{6}})-?({_D})" + _NOT_DIGIT_AFTER
 )
 
+_LATIN = re.compile("[A-Za-z]")
+_DIGIT = re.compile(_D)
 _DIGIT_VALUE = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 
 
@@ -95,9 +97,14 @@ def scrub(text: str, config: PiiConfig, is_question: bool = False) -> tuple[str,
         counts[kind] += n
         return new
 
-    text = sub("email", EMAIL, text)
-    text = sub("url", URL, text)
-    text = sub("url", HANDLE, text)
+    # Cheap guards first: most Persian text has no Latin letters, and many have no digits.
+    if _LATIN.search(text):
+        if "@" in text:
+            text = sub("email", EMAIL, text)
+            text = sub("url", HANDLE, text)
+        text = sub("url", URL, text)
+    if not _DIGIT.search(text):
+        return _with_names(text, counts, config, is_question)
     text = sub("phone", PHONE, text)
 
     def national(match: re.Match) -> str:
@@ -107,6 +114,11 @@ def scrub(text: str, config: PiiConfig, is_question: bool = False) -> tuple[str,
         return match.group(0)
 
     text = NATIONAL_ID.sub(national, text)
+    return _with_names(text, counts, config, is_question)
+
+
+def _with_names(text: str, counts: Counter, config: PiiConfig,
+                is_question: bool) -> tuple[str, Counter]:
     if is_question and config.doctor_names:
         from crawl.filter.names import scrub_doctor_names
 
