@@ -184,6 +184,22 @@ class Assistant:
                       timings={k: round(v, 4) for k, v in timings.items()},
                       backend=self.backend, model_id=self.model_id, note=note)
 
+    def sources(self, question: str) -> list[Citation]:
+        """The passages a RAG answer to ``question`` shows, numbered as that answer numbers them.
+
+        For a streamed answer, whose text carries no sources, a caller (the web app) shows
+        these beside it. Extractive answers quote, and so cite, every passage they show; a
+        model's prompt holds the passages that fit its context window, and which of them it
+        cited is known only once its answer is complete (see :func:`cited_numbers`).
+        """
+        question = self.check_question(question)
+        hits, _ = self._retrieve(question)
+        if self.generator is None:
+            shown, cited = extractive_answer(hits, self.config.quote_passages).sources, True
+        else:
+            shown, cited = self._passages(question, hits)[1], False
+        return [_citation(n, h, cited) for n, h in enumerate(shown, start=1)]
+
     def compare(self, question: str) -> dict[str, Answer]:
         """Both modes for one question; a failing generation keeps the other mode's answer."""
         self.check_question(question)

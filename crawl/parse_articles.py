@@ -91,18 +91,39 @@ def parse_sitemap(xml: str, url: str, base: str, rules: ArticleRules) -> Page:
     The seed's nabz crawler fetched the child sitemaps of an index as if they were
     articles; here they are parsed as sitemaps.
     """
-    from scrapy.utils.sitemap import Sitemap  # lxml with entity resolution off
-
-    try:
-        sitemap = Sitemap(xml.encode("utf-8"))
-    except Exception:  # a broken sitemap is a page without links
-        return Page()
-    locs = [entry["loc"].strip() for entry in sitemap if entry.get("loc")]
-    if sitemap.type == "sitemapindex":
+    kind, locs = sitemap_locs(xml)
+    if kind == "sitemapindex":
         return Page(links=[Link(loc, "sitemap") for loc in locs
                            if under(loc, base) and rules.child_sitemaps in loc])
     return Page(links=[Link(loc, "article") for loc in locs
                        if under(loc, base, rules.loc_prefix) and "wp-content" not in loc])
+
+
+def sitemap_locs(xml: str) -> tuple[str, list[str]]:
+    """The root's kind (urlset or sitemapindex) and each entry's own ``<loc>``.
+
+    Parsed with lxml directly, as Scrapy's Sitemap does (recovering, no entity resolution,
+    no network), but without importing Scrapy: Twisted's reactor module, which Scrapy pulls
+    in, declares interfaces on ``abc.ABC`` and so breaks Gradio components built later in
+    the same process. Only an entry's direct ``loc`` counts (not ``image:loc`` and such).
+    """
+    from lxml import etree
+
+    parser = etree.XMLParser(recover=True, remove_comments=True, resolve_entities=False,
+                             no_network=True)
+    try:
+        root = etree.fromstring(xml.encode("utf-8"), parser=parser)
+    except (etree.XMLSyntaxError, ValueError):
+        return "", []
+    if root is None:  # a broken sitemap is a page without links
+        return "", []
+    locs = []
+    for entry in root:
+        for child in entry:
+            if isinstance(child.tag, str) and etree.QName(child).localname == "loc" and child.text:
+                locs.append(child.text.strip())
+                break
+    return etree.QName(root).localname, locs
 
 
 def parse_article(html: str, url: str, base: str, rules: ArticleRules) -> Page:

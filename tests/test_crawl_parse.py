@@ -168,3 +168,29 @@ def test_every_site_has_a_parser_for_every_start_role_and_a_domain():
             assert link.role in spec.parsers, (spec.name, link.role)
     with pytest.raises(ValueError, match="unknown site"):
         get_site("nope")
+
+
+def test_sitemap_entries_give_their_own_loc_and_garbage_gives_nothing():
+    xml = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+        'xmlns:image="http://www.google.com/schemas/sitemap-image/1.1">'
+        "<url><loc> https://example.ir/a </loc><image:image><image:loc>https://example.ir/a.jpg"
+        "</image:loc></image:image></url><url><loc>https://example.ir/b</loc></url></urlset>"
+    )
+    assert art.sitemap_locs(xml) == ("urlset", ["https://example.ir/a", "https://example.ir/b"])
+    assert art.sitemap_locs("<<not xml") == ("", [])
+    assert art.sitemap_locs("") == ("", [])
+
+
+def test_parsers_do_not_import_scrapy():
+    """Twisted (pulled in by Scrapy) declares interfaces on abc.ABC, which breaks Gradio
+    components built later in the same process; parsing must stay Scrapy-free."""
+    import subprocess
+    import sys
+
+    code = ("import sys; import crawl.parse_articles, crawl.parse_qa, crawl.sites; "
+            "print('twisted' in sys.modules or 'scrapy' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"

@@ -95,3 +95,22 @@ def test_adapter_for_another_base_is_explained(tiny_cohere_dir, tmp_path):
     adapter = _save_lora(other_dir, tmp_path / "foreign-adapter")
     with pytest.raises(GenerationError, match="does not fit"):
         HFGenerator(HFConfig(model=str(tiny_cohere_dir), adapter=str(adapter)))
+
+
+def test_a_stream_closed_early_stops_the_model(tiny_generator):
+    """2,000 tokens take the tiny model about 3 s; an abandoned stream must end at once."""
+    import threading
+
+    from assistant.backends.hf import GENERATE_THREAD
+
+    def generating() -> bool:
+        return any(t.name == GENERATE_THREAD for t in threading.enumerate())
+
+    stream = tiny_generator.stream(MESSAGES, GenerationConfig(max_new_tokens=2000))
+    next(stream)
+    assert generating()
+    stream.close()  # what Gradio does when the tab goes away
+    deadline = time.perf_counter() + 1.0
+    while time.perf_counter() < deadline and generating():
+        time.sleep(0.01)
+    assert not generating()

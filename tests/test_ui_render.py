@@ -11,7 +11,7 @@ import pytest
 
 from assistant.backends.base import GenerationError
 from assistant.pipeline import Assistant, AssistantConfig, Citation
-from ui.answers import mark_cited, rag_sources, with_k
+from ui.answers import mark_cited, with_k
 from ui.render import emergency_html, escape_chat, safe_url, sources_html, visible_prefix
 from ui.streams import run_columns
 from ui.votes import Pair, VoteStore, preference_record, read_votes
@@ -126,20 +126,20 @@ def test_closing_the_merged_stream_stops_the_producers():
     assert len(produced) <= count + 1
 
 
-def test_rag_sources_match_the_extractive_answer_numbering(retriever):
+def test_sources_match_the_extractive_answer_numbering(retriever):
     assistant = Assistant(retriever)
     answer = assistant.answer(QUESTION, "rag")
-    sources = rag_sources(assistant, QUESTION)
+    sources = assistant.sources(QUESTION)
     assert [(c.number, c.doc_id, c.cited) for c in sources] == [
         (c.number, c.doc_id, c.cited) for c in answer.citations]
 
 
-def test_rag_sources_of_a_model_are_the_prompt_passages_with_its_numbers(retriever):
+def test_sources_of_a_model_are_the_prompt_passages_with_its_numbers(retriever):
     from assistant.prompts import sanitize_passage
 
     generator = ScriptedGenerator()
     assistant = Assistant(retriever, generator, AssistantConfig(k=4))
-    sources = rag_sources(assistant, QUESTION)
+    sources = assistant.sources(QUESTION)
     answer = "".join(assistant.stream(QUESTION, "rag"))
     prompt = generator.last_messages[-1]["content"]
     assert [c.number for c in sources] == list(range(1, len(sources) + 1)) and sources
@@ -191,3 +191,19 @@ def test_an_interrupted_last_vote_line_is_skipped(tmp_path):
     path = tmp_path / "preferences.jsonl"
     path.write_text('{"vote": "tie"}\n{"vote": "pl', encoding="utf-8")
     assert read_votes(path) == [{"vote": "tie"}]
+
+
+def test_form_values_become_a_request_or_a_notice(retriever):
+    from ui.requests import Notice, Request, check_request
+
+    assistant = Assistant(retriever)
+    assert check_request(assistant, "  ", 5, ["rag"], 10) == Notice(
+        "پرسش خالی است؛ پرسش پزشکی خود را به فارسی بنویسید و Enter را بزنید.", "hint")
+    too_long = check_request(assistant, "سر" * 50_000, 5, ["rag"], 10)
+    assert too_long.kind == "error" and "100,000" in too_long.message
+    assert check_request(assistant, QUESTION, 5, [], 10).kind == "hint"
+    assert "Persian" in check_request(assistant, "aspirin dose for adults", 5, ["rag"], 10).message
+    request = check_request(assistant, f"  {QUESTION} ", 99, ["rag", "plain"], 10)
+    assert isinstance(request, Request) and request.question == QUESTION
+    assert request.modes == ("plain", "rag") and request.assistant.config.k == 10
+    assert check_request(assistant, QUESTION, "x", ["rag"], 10).assistant.config.k == 5

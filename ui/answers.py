@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 
-from assistant.extractive import extractive_answer
 from assistant.pipeline import Assistant, Citation, cited_numbers
 
 
@@ -44,27 +43,6 @@ def answer_stream(assistant: Assistant, question: str, mode: str) -> Iterator[st
     if mode == "plain" and assistant.generator is None:
         return iter([NEEDS_MODEL])
     return assistant.stream(question, mode)
-
-
-def rag_sources(assistant: Assistant, question: str) -> list[Citation]:
-    """The passages the RAG answer cites, numbered as the answer numbers them.
-
-    Extractive answers quote and cite every passage they show; a model's prompt holds the
-    passages that fit its context window, and which of them it cited is known only once the
-    answer is complete (see :func:`mark_cited`).
-    """
-    if assistant.retriever is None:
-        return []
-    hits = assistant.retriever.search(question, k=assistant.config.k)
-    if assistant.generator is None:
-        chosen = extractive_answer(hits, assistant.config.quote_passages).sources
-        cited = True
-    else:
-        # The pipeline's own fitting, so the numbering is the prompt's numbering.
-        chosen = assistant._passages(question, hits)[1]
-        cited = False
-    return [Citation(n, h.doc_id, h.text, h.site, h.url, h.title, h.score, cited)
-            for n, h in enumerate(chosen, start=1)]
 
 
 def mark_cited(citations: list[Citation], answer: str) -> list[Citation]:

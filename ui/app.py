@@ -2,8 +2,8 @@
 
 ``build_demo(assistant)`` returns a ``gr.Blocks``; ``launch(demo, ...)`` serves it with the
 right-to-left style sheet (Gradio 6 takes CSS and theme at launch, not in ``Blocks``). The
-left column («بدون بازیابی») and the right one («با بازیابی») stream at the same time from
-``Assistant.stream``; the RAG column's numbered sources sit under it. Per-user state lives in
+columns «بدون بازیابی» (right, read first) and «با بازیابی» (left) stream at the same time
+from ``Assistant.stream``; the RAG column's numbered sources sit under it. Per-user state lives in
 ``gr.State`` (nothing global), requests run through Gradio's queue, and the only thing ever
 written to disk is a vote the user chose to share.
 
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 import html
-import logging
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -25,8 +24,8 @@ from typing import Any
 
 from assistant.pipeline import Assistant
 from assistant.safety import DISCLAIMER
-from index.errors import GaokerenaError, QueryError
-from ui.answers import answer_stream, mark_cited, rag_sources, with_k
+from index.errors import GaokerenaError
+from ui.answers import answer_stream, mark_cited
 from ui.render import (
     PENDING,
     emergency_html,
@@ -35,12 +34,10 @@ from ui.render import (
     status_html,
     visible_prefix,
 )
+from ui.requests import MODE_ORDER, Notice, check_request
 from ui.streams import run_columns
 from ui.votes import VOTES, Pair, VoteStore, preference_record
 
-logger = logging.getLogger(__name__)
-
-MODE_ORDER = ("plain", "rag")
 MODE_TITLES = {"plain": "بدون بازیابی", "rag": "با بازیابی"}
 #: The row is laid out right to left: the first column («بدون بازیابی») is on the right.
 LAYOUT = {"right": "plain", "left": "rag"}
@@ -53,11 +50,6 @@ EXAMPLES = (
     "پدرم ناگهان صورتش کج شده و یک طرف بدنش بی‌حس شده است",
 )
 
-EMPTY_HINT = "پرسش خالی است؛ پرسش پزشکی خود را به فارسی بنویسید و Enter را بزنید."
-NO_MODE_HINT = "دست‌کم یکی از دو ستون («بدون بازیابی» یا «با بازیابی») را در تنظیمات روشن کنید."
-TOO_LONG = ("پرسش {length:,} نویسه است و حداکثر {limit:,} نویسه پذیرفته می‌شود. لطفاً پرسش را "
-            "کوتاه‌تر و فقط با جزئیات لازم بنویسید (متن شما در کادر باقی مانده است).")
-REFUSED = "این پرسش قابل پاسخ نیست: {reason}"
 VOTE_SAVED = "رأی شما ذخیره شد. سپاس!"
 VOTE_NOT_SAVED = "رأی شما ثبت شد ولی ذخیره نشد (گزینه‌ی ذخیره‌ی رأی خاموش است)."
 VOTE_NOTHING = "ابتدا پرسشی بپرسید؛ رأی به آخرین جفت پاسخ داده می‌شود."
@@ -121,9 +113,9 @@ def build_demo(assistant: Assistant, config: UIConfig | None = None) -> Any:
     config = config or UIConfig()
     store = VoteStore(config.votes_file) if config.votes_file else None
     has_model = assistant.generator is not None
-    limit = assistant.config.max_question_chars
 
-    with gr.Blocks(title="گائوکرنا: پرسش و پاسخ پزشکی فارسی") as demo:
+    # No usage analytics: the app runs offline and nothing about a visit leaves the machine.
+    with gr.Blocks(title="گائوکرنا: پرسش و پاسخ پزشکی فارسی", analytics_enabled=False) as demo:
         session = gr.State(new_session())
         gr.HTML(
             '<div class="gk-header" dir="rtl"><h1>گائوکرنا · پرسش و پاسخ پزشکی</h1>'
@@ -183,30 +175,17 @@ def build_demo(assistant: Assistant, config: UIConfig | None = None) -> Any:
 
         def ask(text: Any, k_value: Any, mode_values: Any, state: dict | None):
             state = dict(state or new_session())
-            text = text if isinstance(text, str) else ""
-            if not text.strip():
-                yield {status: status_html(EMPTY_HINT, "hint")}
+            request = check_request(assistant, text, k_value, mode_values, config.max_k)
+            if isinstance(request, Notice):
+                yield {status: status_html(request.message, request.kind)}
                 return
-            if len(text) > limit:
-                yield {status: status_html(TOO_LONG.format(length=len(text), limit=limit),
-                                           "error")}
-                return
-            active = [m for m in MODE_ORDER if m in (mode_values or [])]
-            if not active:
-                yield {status: status_html(NO_MODE_HINT, "hint")}
-                return
-            local = with_k(assistant, max(1, min(int(k_value or 1), config.max_k)))
-            try:
-                text = local.check_question(text)
-            except QueryError as error:
-                yield {status: status_html(REFUSED.format(reason=error), "error")}
-                return
+            text, active, local = request.question, list(request.modes), request.assistant
             emergency = local.detector.detect(text)
             citations = []
             sources_view = ""
             if "rag" in active:
                 try:
-                    citations = rag_sources(local, text)
+                    citations = local.sources(text)
                     sources_view = sources_html(citations)
                 except GaokerenaError as error:
                     sources_view = status_html(f"{ERROR_PREFIX}{error}", "error")

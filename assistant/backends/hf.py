@@ -22,6 +22,7 @@ logger = logging.getLogger(__name__)
 # The published Gaokerena model (a merged LoRA fine-tune of aya-expanse-8b).
 DEFAULT_MODEL = "gaokerena/gaokerena-v1.0"
 BASE_MODEL = "CohereForAI/aya-expanse-8b"
+GENERATE_THREAD = "gaokerena-hf-generate"
 
 
 @dataclass(frozen=True)
@@ -132,11 +133,18 @@ class HFGenerator:
         return self.tokenizer.decode(new_tokens, skip_special_tokens=True).strip()
 
     def stream(self, messages: list[Message], config: GenerationConfig) -> Iterator[str]:
-        from transformers import TextIteratorStreamer
+        """Yield text as the model writes it; a consumer that stops early stops the model.
+
+        Generation runs in a worker thread. When the consumer closes this generator (a
+        closed browser tab, a timeout), a stopping criterion ends ``generate`` at the next
+        token instead of letting it run on to ``max_new_tokens`` on a busy GPU.
+        """
+        from transformers import StoppingCriteriaList, TextIteratorStreamer
 
         inputs = self._inputs(messages)
         streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True,
                                         skip_special_tokens=True, timeout=config.timeout_s)
+        abandoned = threading.Event()
         failure: list[BaseException] = []
 
         def run() -> None:
@@ -145,19 +153,37 @@ class HFGenerator:
             try:
                 with torch.inference_mode():
                     self.model.generate(**inputs, **self._generate_kwargs(config),
-                                        streamer=streamer)
+                                        streamer=streamer,
+                                        stopping_criteria=StoppingCriteriaList(
+                                            [_stop_when_set(abandoned)]))
             except BaseException as error:  # surfaced to the consumer below
                 failure.append(error)
                 streamer.end()
 
-        worker = threading.Thread(target=run, daemon=True)
+        worker = threading.Thread(target=run, daemon=True, name=GENERATE_THREAD)
         worker.start()
-        for text in streamer:
-            if text:
-                yield text
+        try:
+            for text in streamer:
+                if text:
+                    yield text
+        finally:
+            abandoned.set()
         worker.join()
         if failure:
             raise GenerationError(f"generation failed: {failure[0]}") from failure[0]
+
+
+def _stop_when_set(event: threading.Event):
+    """A transformers stopping criterion that fires once ``event`` is set."""
+    import torch
+    from transformers import StoppingCriteria
+
+    class StopWhenSet(StoppingCriteria):
+        def __call__(self, input_ids, scores, **kwargs):
+            return torch.full((input_ids.shape[0],), event.is_set(), dtype=torch.bool,
+                              device=input_ids.device)
+
+    return StopWhenSet()
 
 
 def _apply_adapter(model, base: str, adapter: str, merge: bool):
