@@ -60,15 +60,14 @@ def iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         raise DataError(f"{path}: is a folder, expected a .jsonl file") from None
     with handle:
         for line_number, raw in enumerate(handle, start=1):
-            try:
-                line = raw.decode("utf-8")
+            try:  # utf-8-sig: a byte-order mark from Windows editors is not text
+                line = raw.decode("utf-8-sig" if line_number == 1 else "utf-8")
             except UnicodeDecodeError as error:
                 raise DataError(
-                    f"{path}:{line_number}: not UTF-8 text ({error.reason} at byte "
-                    f"{error.start}); re-save the file as UTF-8"
+                    f"{path}:{line_number}: not UTF-8 text (byte {raw[error.start]:#04x} at "
+                    f"column {error.start + 1}); re-save the file as UTF-8, e.g. "
+                    "iconv -f WINDOWS-1256 -t UTF-8"
                 ) from None
-            if line_number == 1:
-                line = line.removeprefix("\ufeff")  # a BOM from Windows editors
             if not line.strip():
                 continue
             try:

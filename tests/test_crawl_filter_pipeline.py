@@ -204,9 +204,9 @@ def test_gaokerena_crawl_filter_is_registered(tmp_path, crawl_file, capsys):
 def test_human_kept_niniban_rows_are_verbatim_raw_rows(shared_data):
     """The matching rule behind the benchmark's precision/recall holds on the real files."""
     from crawl.filter.compare import pair_of, reference_pairs
-    from crawl.filter.records import iter_objects
+    from index.records import iter_jsonl
 
-    raw = {pair_of(data) for _, data in iter_objects(shared_data / "raw" /
+    raw = {pair_of(data) for _, data in iter_jsonl(shared_data / "raw" /
                                                      "niniban_crawled_unfiltered.jsonl")}
     human = reference_pairs([shared_data / "mf3qa" / "train.jsonl",
                              shared_data / "mf3qa" / "dev.jsonl"], site="niniban.com")

@@ -9,14 +9,14 @@ learns without anyone noticing.
 
 from __future__ import annotations
 
-import json
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from index.errors import DataError
+from index.records import iter_jsonl
 from training.recipe import DataSettings
 
 
@@ -42,41 +42,6 @@ def keep_count(total: int, fraction: float, limit: int | None) -> int:
     return kept if limit is None else min(kept, limit)
 
 
-def iter_jsonl_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Yield ``(line_number, object)`` per non-blank line, decoding line by line.
-
-    Decoding each line separately gives the true line number of bad bytes (a buffered text
-    reader fails a whole chunk ahead of the line it reports).
-    """
-    try:
-        handle = path.open("rb")
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise DataError(f"{path}: is a folder, expected a .jsonl file") from None
-    with handle:
-        for number, raw in enumerate(handle, start=1):
-            try:
-                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
-            except UnicodeDecodeError as error:
-                raise DataError(
-                    f"{path}:{number}: not UTF-8 text (byte {error.start + 1} of the line: "
-                    f"{error.reason}); re-save the file as UTF-8, e.g. iconv -f WINDOWS-1256 "
-                    "-t UTF-8"
-                ) from None
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise DataError(f"{path}:{number}: not valid JSON ({error.msg} at column "
-                                f"{error.colno}); each line must be one JSON object") from None
-            if not isinstance(record, dict):
-                raise DataError(f"{path}:{number}: expected a JSON object, got "
-                                f"{type(record).__name__}")
-            yield number, record
-
-
 def _rows(settings: DataSettings) -> tuple[int, Iterable[tuple[str, dict[str, Any]]]]:
     source = settings.source
     if not source:
@@ -84,7 +49,7 @@ def _rows(settings: DataSettings) -> tuple[int, Iterable[tuple[str, dict[str, An
                         "hub dataset id (data.source=PATH)")
     path = Path(source).expanduser()
     if path.suffix == ".jsonl" or path.is_file():
-        rows = [(f"{path}:{number}", record) for number, record in iter_jsonl_lines(path)]
+        rows = [(f"{path}:{number}", record) for number, record in iter_jsonl(path)]
         return len(rows), rows
     dataset = _open_dataset(source, settings.split)
     return len(dataset), ((f"{source}[{i}]", row) for i, row in enumerate(dataset))

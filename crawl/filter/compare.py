@@ -13,7 +13,8 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from crawl.filter.records import CrawlRecord, iter_objects, site_of, text_of
+from crawl.filter.records import CrawlRecord, site_of, text_of
+from index.records import iter_jsonl
 
 Pair = tuple[str, str]
 
@@ -52,7 +53,7 @@ def reference_pairs(paths: Iterable[Path], site: str | None = None) -> set[Pair]
     """The ``(question, answer)`` pairs of the reference files, optionally of one site."""
     pairs: set[Pair] = set()
     for path in paths:
-        for _, data in iter_objects(Path(path)):
+        for _, data in iter_jsonl(Path(path)):
             if site is None or site_of(data) == site:
                 pairs.add(pair_of(data))
     return pairs

@@ -8,13 +8,12 @@ with rule ``missing_fields`` so it is listed in ``rejected.jsonl``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from index.errors import DataError
+from index.records import iter_jsonl
 
 KINDS = ("qa", "article")
 
@@ -70,47 +69,7 @@ def to_record(line: int, data: dict[str, Any]) -> CrawlRecord:
                        site=site_of(data), kind=kind, missing=missing)
 
 
-def iter_objects(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Yield ``(line_number, object)`` per non-blank line of a JSONL file.
-
-    Lines are read as bytes and decoded one by one, so a non-UTF-8 byte is reported at its
-    exact line (a text-mode reader decodes ahead in blocks and can name the wrong line).
-
-    Raises:
-        DataError: no such file, a folder, a line that is not UTF-8, not JSON or not an object.
-    """
-    try:
-        handle = path.open("rb")
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise DataError(f"{path}: is a folder, expected a .jsonl file") from None
-    with handle:
-        for number, raw in enumerate(handle, start=1):
-            try:
-                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
-            except UnicodeDecodeError as error:
-                raise DataError(
-                    f"{path}:{number}: not UTF-8 text (byte {raw[error.start]:#04x} at column "
-                    f"{error.start + 1}); re-save the file as UTF-8"
-                ) from None
-            if not line.strip():
-                continue
-            try:
-                data = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise DataError(
-                    f"{path}:{number}: not valid JSON ({error.msg} at column {error.colno}); "
-                    "each line must be one JSON object"
-                ) from None
-            if not isinstance(data, dict):
-                raise DataError(
-                    f"{path}:{number}: expected a JSON object, got {type(data).__name__}"
-                )
-            yield number, data
-
-
 def read_records(path: Path) -> Iterator[CrawlRecord]:
     """Yield every record of a JSONL file; a malformed line raises DataError with file:line."""
-    for line, data in iter_objects(path):
+    for line, data in iter_jsonl(path):
         yield to_record(line, data)
