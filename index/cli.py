@@ -66,9 +66,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = make_parser()
     args = parser.parse_args(argv)
     level = (logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)]
-    logging.basicConfig(level=level, format=LOG_FORMAT)
-    # bm25s sets its own logger to DEBUG; keep its chatter behind -vv like ours.
-    logging.getLogger("bm25s").setLevel(logging.DEBUG if args.verbose >= 2 else logging.WARNING)
+    # Libraries may set their own loggers to DEBUG when they are imported (bm25s does, lazily,
+    # mid-command); the handler's level keeps their chatter behind -v/-vv like ours.
+    handler = logging.StreamHandler()
+    handler.setLevel(level)
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    logging.basicConfig(level=level, handlers=[handler])  # no-op where logging is set up
     try:
         return int(args.func(args) or 0)
     except GaokerenaError as error:

@@ -137,3 +137,20 @@ def test_training_on_a_single_pair_is_a_user_error(capsys, tmp_path):
     code, _, err = run(capsys, "train", "embedder", "--pairs", pairs, "--out", tmp_path / "model")
     assert_user_error(code, err, "at least 2")
     assert not (tmp_path / "model").exists()
+
+
+def test_a_quiet_build_prints_no_library_debug_lines(tmp_path):
+    """bm25s sets its logger to DEBUG when it is first imported, mid-command; a fresh
+    process (where the CLI sets logging up) must still keep that chatter hidden."""
+    import subprocess
+    import sys
+
+    kb = tmp_path / "kb.jsonl"
+    kb.write_text("".join(DEMO_KB.read_text(encoding="utf-8").splitlines(keepends=True)[:20]),
+                  encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys; from index.cli import main; sys.exit(main())",
+         "index", "build", "--input", str(kb), "--no-embedder", "--out", str(tmp_path / "i"),
+         "--quiet"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "DEBUG" not in done.stderr and "INFO" not in done.stderr, done.stderr
