@@ -147,6 +147,12 @@ class Frontier:
         found = dict(self._db.execute("SELECT state, COUNT(*) FROM pages GROUP BY state"))
         return {state: int(found.get(state, 0)) for state in (PENDING, DONE, FAILED, BLOCKED)}
 
+    def records_written(self) -> int:
+        """Records found on pages marked done (they are in the job's output file)."""
+        row = self._db.execute("SELECT COALESCE(SUM(records), 0) FROM pages WHERE state = ?",
+                               (DONE,)).fetchone()
+        return int(row[0])
+
     def failures(self) -> list[dict]:
         rows = self._db.execute("SELECT url, role, depth, state, error FROM pages "
                                 "WHERE state IN (?, ?) ORDER BY seq", (FAILED, BLOCKED))

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from crawl.config import CrawlConfig
-from crawl.frontier import Frontier
+from crawl.frontier import Frontier, JobMismatch
 from crawl.sink import part_path
 
 
@@ -108,7 +108,14 @@ def _prepare_job(config: CrawlConfig) -> None:
     base = (config.base_url or spec.base).rstrip("/")
     frontier = Frontier(config.job_dir / "frontier.sqlite")
     try:
-        frontier.bind({"site": spec.name, "base_url": base})
+        # The output is part of the job: pages marked done have their records only there,
+        # so another --out (or a deleted one) would silently lack them.
+        frontier.bind({"site": spec.name, "base_url": base, "out": str(config.out.resolve())})
+        if frontier.records_written() and not (config.out.exists()
+                                               or part_path(config.out).exists()):
+            raise JobMismatch(f"job folder {config.job_dir} has crawled pages whose records "
+                              f"were written to {config.out}, which is gone; those pages "
+                              "would not be fetched again. Use a new --job folder")
         if config.retry_failed:
             frontier.retry_failed()
         frontier.add(spec.start_links(base), depth=0)

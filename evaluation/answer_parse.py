@@ -23,7 +23,9 @@ _TRANSLATE = str.maketrans({
 _VALUES = {"1": 1, "2": 2, "3": 3, "4": 4, "الف": 1, "ب": 2, "ج": 3, "د": 4,
            "a": 1, "b": 2, "c": 3, "d": 4, "اول": 1, "دوم": 2, "سوم": 3, "چهارم": 4,
            "یک": 1, "دو": 2, "سه": 3, "چهار": 4}
-_VALUE = r"(?P<v>[1-4]|الف|ب|ج|د|(?-i:[A-D])|اول|دوم|سوم|چهارم)(?!\w)"
+_VALUE = (r"(?P<v>[1-4]|الف|ب|ج|د|(?-i:[A-D])|اول|دوم|سوم|چهارم)(?!\w)"
+          # «۱ یا ۲», "1/2": a hedge between options is no answer (never scored as the first).
+          r"(?!\s*(?:/|یا|or|,|،)\s*(?:[1-4]|الف|ب|ج|د|(?-i:[A-D]))(?!\w))")
 # Number words only right after «گزینه»: «پاسخ: دو نوع ...» is not an answer.
 _OPTION_WORD = re.compile(r"گزینه(?:\s*ی|ٔ)?\s*(?P<v>یک|دو|سه|چهار)(?!\w)")
 # A label («گزینه»، «پاسخ»، "answer") then filler words and punctuation, then the value.

@@ -212,3 +212,17 @@ def test_human_kept_niniban_rows_are_verbatim_raw_rows(shared_data):
                              shared_data / "mf3qa" / "dev.jsonl"], site="niniban.com")
     assert len(human) == 5405
     assert human <= raw
+
+
+def test_the_doctors_name_is_scrubbed_from_a_qa_records_title_and_text_too(tmp_path):
+    # The spiders write a QA record's text as "question\n\nanswer" and its title is often the
+    # question: the name must not survive there after being scrubbed from the question.
+    question = "دکتر نوشین احمدی گفت روزی یک قرص آهن بخورم، در بارداری کافی است؟"
+    record = qa("q1", question, url="https://drhast.com/q/1", kind="qa", title=question,
+                text=f"{question}\n\n{LONG_ANSWER}", crawled_at="2026-11-23")
+    result = filter_records(load_records(write_jsonl(tmp_path / "n.jsonl", [record])),
+                            FilterConfig())
+    (kept,) = result.kept
+    for name in ("question", "title", "text"):
+        assert "نوشین" not in kept[name] and "احمدی" not in kept[name], name
+        assert "دکتر [نام] گفت" in kept[name], name

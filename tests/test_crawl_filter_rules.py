@@ -55,6 +55,19 @@ def test_phone_numbers_in_any_digits_become_a_placeholder(phone):
     assert counts == {"phone": 1}
 
 
+@pytest.mark.parametrize("phone", ["۰۹۱۲ ۳۴۵ ۶۷ ۸۹", "0912 345 67 89", "+98 912 345 67 89",
+                                   "(021) 2222 3333", "(۰۲۱) ۲۲۲۲-۳۳۳۳", "(0912) 345 6789",
+                                   "+98 (912) 345 6789"])
+def test_grouped_and_bracketed_phone_numbers_become_a_placeholder(phone):
+    # 4-3-2-2 grouping and an area code in brackets are how Iranians often write numbers.
+    assert scrub(f"شماره من {phone} است", NO_NAMES) == ("شماره من [تلفن] است", {"phone": 1})
+
+
+def test_a_list_of_values_is_not_taken_for_a_grouped_phone_number():
+    text = "پلاکت ها ۹۰۰ ۱۲۰ ۱۰ ۲۰ بود و فشار (120) 80"
+    assert scrub(text, NO_NAMES) == (text, {})
+
+
 def test_emails_links_and_handles_become_placeholders():
     text, counts = scrub("ایمیل ali.r@gmail.com و سایت https://x.ir/a?b=1 و پیج @drshop را ببینید",
                          NO_NAMES)

@@ -42,6 +42,14 @@ def test_drhast_question_gives_question_answer_and_related_links_minus_the_last(
     assert {link.role for link in page.links} == {"question"}
 
 
+def test_drhast_trailing_link_that_repeats_an_earlier_one_costs_no_related_question():
+    # A "more" link at the end that repeats an earlier /q/ link is the one dropped, not the
+    # last real related question.
+    html = _drhast_question_html([f"{B}/q/7-top", f"{B}/q/2-x", f"{B}/q/3-y", f"{B}/q/7-top"])
+    page = qa.parse_drhast_question(html, f"{B}/q/1", B)
+    assert [link.url for link in page.links] == [f"{B}/q/7-top", f"{B}/q/2-x", f"{B}/q/3-y"]
+
+
 def test_drhast_question_without_answer_gives_links_but_no_record():
     page = qa.parse_drhast_question(_drhast_question_html([f"{B}/q/2", f"{B}/q/new"],
                                                           answer=False), f"{B}/q/1", B)

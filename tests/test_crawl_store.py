@@ -99,3 +99,22 @@ def test_crawl_config_is_polite_by_default_and_rejects_bad_values(tmp_path):
         CrawlConfig(site="drhast", out=tmp_path / "o.jsonl", base_url="ftp://x")
     with pytest.raises(ValueError, match="max_items"):
         CrawlConfig(site="drhast", out=tmp_path / "o.jsonl", max_items=0)
+
+
+def test_a_job_refuses_another_output_or_a_lost_one_instead_of_skipping_its_pages(tmp_path):
+    from crawl.runner import _prepare_job
+
+    out, job = tmp_path / "a.jsonl", tmp_path / "job"
+    config = CrawlConfig(site="drhast", out=out, job=job, base_url="http://127.0.0.1:9/drhast")
+    _prepare_job(config)
+    frontier = Frontier(job / "frontier.sqlite")
+    (root,) = frontier.next_tasks(1, None, set())
+    frontier.complete(root.seq, 1, [], {})  # its record went to a.jsonl.part
+    frontier.close()
+    part_path(out).write_text(json.dumps(_record(1)) + "\n", encoding="utf-8")
+    _prepare_job(config)  # the same command again resumes
+    with pytest.raises(JobMismatch, match="another crawl.*out"):
+        _prepare_job(config.replace(out=tmp_path / "b.jsonl"))
+    part_path(out).unlink()
+    with pytest.raises(JobMismatch, match="is gone"):
+        _prepare_job(config)

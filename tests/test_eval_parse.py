@@ -39,6 +39,9 @@ OPTIONS = ["فلج عضلات صورت", "فلج شدن عضلات صورت و �
     ("The answer is a nerve injury", None),
     ("هیچ کدام؛ کلیه نیست", None),
     ("بله", None),
+    ("پاسخ: ۱ یا ۲", None),  # a hedge is no answer: never scored as option 1
+    ("گزینه ۳/۴", None),
+    ("Answer: A or B", None),
 ])
 def test_generated_answers_in_persian_shapes_are_read(output, expected):
     assert parse_choice(output, OPTIONS) == expected
@@ -61,6 +64,9 @@ def test_generated_answers_in_persian_shapes_are_read(output, expected):
     ("", None),
     (None, None),
     ("I cannot decide between them.", None),
+    ("حکم: ۱ یا ۲", None),  # a hedge names no winner: invalid, not a win for answer 1
+    ("Verdict: 1/2", None),
+    ("Verdict: A or B", None),
 ])
 def test_judge_verdicts_are_read_or_left_invalid(reply, expected):
     assert parse_verdict(reply) == expected

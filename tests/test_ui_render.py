@@ -207,3 +207,10 @@ def test_form_values_become_a_request_or_a_notice(retriever):
     assert isinstance(request, Request) and request.question == QUESTION
     assert request.modes == ("plain", "rag") and request.assistant.config.k == 10
     assert check_request(assistant, QUESTION, "x", ["rag"], 10).assistant.config.k == 5
+
+
+def test_a_vote_after_an_interrupted_line_is_kept(tmp_path):
+    path = tmp_path / "preferences.jsonl"
+    path.write_text('{"vote": "tie"}\n{"vote": "pl', encoding="utf-8")
+    VoteStore(path).append(preference_record(Pair("پرسش", "الف", "ب"), "rag", {}))
+    assert [r["vote"] for r in read_votes(path)] == ["tie", "rag"]

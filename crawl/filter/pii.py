@@ -41,16 +41,23 @@ URL = re.compile(
     re.IGNORECASE,
 )
 HANDLE = re.compile(r"(?<![\w.])@[A-Za-z_][A-Za-z0-9_.]{2,}")
-# Iranian mobiles (09xx xxx xxxx, +98 9xx ...) and landlines with a 3-digit area code
-# (021 1234 5678); separators may be spaces, dashes or dots.
+# Iranian mobiles (09xx xxx xxxx, 09xx xxx xx xx, +98 9xx ..., (0912) ...) and landlines with
+# a 3-digit area code (021 1234 5678, (021) 1234 5678); separators may be spaces, dashes or
+# dots. The 4-3-2-2 grouping needs the leading 0 or country code: without it a list of
+# values ("۹۰۰ ۱۲۰ ۱۰ ۲۰") would look like a phone number.
+_PREFIX = rf"(?:(?:\+|{_ZERO}{_ZERO}){_D}{_D}{_SEP}\(?|\(?{_ZERO})"
+_MOBILE = rf"{_NINE}{_D}{_D}\)?{_SEP}{_D}{{3}}{_SEP}"
 PHONE = re.compile(
     _NOT_DIGIT_BEFORE
-    + rf"(?:(?:\+|{_ZERO}{_ZERO}){_D}{_D}{_SEP}|{_ZERO})?"
+    + rf"{_PREFIX}{_MOBILE}(?:{_D}{{4}}|{_D}{{2}}{_SEP}{_D}{{2}})"
+    + _NOT_DIGIT_AFTER
+    + "|"
+    + _NOT_DIGIT_BEFORE
     + rf"{_NINE}{_D}{_D}{_SEP}{_D}{{3}}{_SEP}{_D}{{4}}"
     + _NOT_DIGIT_AFTER
     + "|"
     + _NOT_DIGIT_BEFORE
-    + rf"{_ZERO}{_D}{_D}{_SEP}{_D}{{4}}{_SEP}{_D}{{4}}"
+    + rf"\(?{_ZERO}{_D}{_D}\)?{_SEP}{_D}{{4}}{_SEP}{_D}{{4}}"
     + _NOT_DIGIT_AFTER
 )
 NATIONAL_ID = re.compile(

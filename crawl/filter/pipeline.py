@@ -119,7 +119,9 @@ def assess(record: CrawlRecord, config: FilterConfig, tools: Tools) -> Assessmen
         """Scrub then normalize one field (normalizing first would split emails and links)."""
         value = fields[name]
         if config.scrub_pii:
-            value, found = scrub(value, pii, is_question=(name == "question"))
+            # A QA record's text repeats its question, and its title often is the question.
+            patient_wrote = name == "question" or (qa and name in ("title", "text"))
+            value, found = scrub(value, pii, is_question=patient_wrote)
             counts.update(found)
         scrubbed[name] = value
         normalized[name] = tools.normalize(value)
