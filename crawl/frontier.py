@@ -91,15 +91,20 @@ class Frontier:
     # -- queue -----------------------------------------------------------------------------
 
     def add(self, links: Iterable[Link], depth: int) -> int:
-        """Insert unseen links (the visited set is the table itself); returns how many."""
+        """Insert unseen links (the visited set is the table itself); returns how many rows
+        were added or moved to a smaller depth."""
         return self._insert(links, depth, in_transaction=False)
 
     def _insert(self, links: Iterable[Link], depth: int, in_transaction: bool) -> int:
         rows = [(canonical_url(link.url), link.url, link.role, depth, time.time())
                 for link in links]
         before = self._db.total_changes
-        sql = ("INSERT OR IGNORE INTO pages (key, url, role, depth, updated) "
-               "VALUES (?, ?, ?, ?, ?)")
+        # A pending page found again by a shorter path moves up to that depth: with several
+        # pages in flight a deeper page can finish first, and keeping its depth would put the
+        # page beyond --depth (never fetched) or too late in the BFS order.
+        sql = ("INSERT INTO pages (key, url, role, depth, updated) VALUES (?, ?, ?, ?, ?) "
+               "ON CONFLICT (key) DO UPDATE SET depth = excluded.depth "
+               f"WHERE pages.state = '{PENDING}' AND excluded.depth < pages.depth")
         if in_transaction:
             self._db.executemany(sql, rows)
         else:

@@ -126,12 +126,18 @@ def title_of(soup: BeautifulSoup) -> str:
     return ""
 
 
-def links_in(nodes: Iterable[Tag], page_url: str) -> list[str]:
-    """Absolute hrefs of the ``<a>`` tags in ``nodes``, in page order, without repeats."""
-    seen: dict[str, None] = {}
+def hrefs_in(nodes: Iterable[Tag], page_url: str) -> list[str]:
+    """Absolute hrefs of the ``<a>`` tags in ``nodes``, in page order, repeats included
+    (in-page, script, mail and phone links skipped)."""
+    found = []
     for node in nodes:
         href = node.get("href")
         if isinstance(href, str) and href.strip() and not href.startswith(("#", "javascript:",
                                                                              "mailto:", "tel:")):
-            seen.setdefault(absolute(href, page_url), None)
-    return list(seen)
+            found.append(absolute(href, page_url))
+    return found
+
+
+def links_in(nodes: Iterable[Tag], page_url: str) -> list[str]:
+    """Absolute hrefs of the ``<a>`` tags in ``nodes``, in page order, without repeats."""
+    return list(dict.fromkeys(hrefs_in(nodes, page_url)))

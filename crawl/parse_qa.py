@@ -11,10 +11,19 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from crawl.html import drop_tags, keep_css, keep_names, links_in, make_soup, text_of, title_of
+from crawl.html import (
+    drop_tags,
+    hrefs_in,
+    keep_css,
+    keep_names,
+    links_in,
+    make_soup,
+    text_of,
+    title_of,
+)
 from crawl.listing import Listing
 from crawl.page import ARTICLE, QA, Entry, Link, Page
-from crawl.urls import absolute, relative_path, under
+from crawl.urls import relative_path, under
 
 DRHAST = "https://drhast.com"
 NINIBAN = "https://niniban.com"
@@ -58,12 +67,12 @@ def _field(node) -> str:
 
 
 def _drhast_question_links(soup, url: str, base: str) -> list[Link]:
-    anchors = [a for a in soup.find_all("a", href=True)
-               if under(absolute(str(a["href"]), url), base, "/q/")]
-    # The site's last /q/ anchor is a pager / "more" link (facts sheet). Drop it before
+    hrefs = [href for href in hrefs_in(soup.find_all("a", href=True), url)
+             if under(href, base, "/q/")]
+    # The site's last /q/ link is a pager / "more" link (facts sheet). Drop it before
     # removing repeats: when it repeats an earlier link, dropping after would lose the last
     # real related question instead.
-    hrefs = links_in(anchors[:-1], url)
+    hrefs = list(dict.fromkeys(hrefs[:-1]))
     own = url.split("#", 1)[0].rstrip("/")
     return [Link(href, "question") for href in hrefs
             if not _DRHAST_PAGER.search(href) and href.rstrip("/") != own]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from crawl.config import CrawlConfig
 from crawl.frontier import Frontier, JobMismatch
-from crawl.sink import part_path
+from crawl.sink import JsonlSink, part_path
 
 
 def run_crawl(config: CrawlConfig) -> dict:
@@ -31,6 +31,9 @@ def run_crawl(config: CrawlConfig) -> dict:
     with _job_lock(config.job_dir):
         if not config.redis_url:
             _prepare_job(config)
+        # Read the output once before Scrapy starts: a damaged record must stop the run
+        # here with its line number (inside Scrapy's signal handlers it would only be logged).
+        JsonlSink(config.out, fsync=False).close()
         return _run(config)
 
 

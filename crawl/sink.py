@@ -44,18 +44,29 @@ class JsonlSink:
         return len(self.ids)
 
     def _recover(self) -> set[str]:
+        """Ids already written; cut only an unterminated last line (a write cut by a kill).
+
+        A complete line that does not parse is not a kill's doing (an edited file, a
+        damaged disk): it stops the crawl with its line number instead of being cut away
+        with every record after it, whose pages are already marked done.
+        """
+        from index.errors import DataError
+
         ids: set[str] = set()
         if not self.part.exists():
             return ids
         good = 0
         with self.part.open("rb") as handle:
-            for line in handle:
+            for number, line in enumerate(handle, start=1):
                 if not line.endswith(b"\n"):
                     break
                 try:
                     ids.add(json.loads(line)["id"])
                 except (ValueError, KeyError, TypeError):
-                    break
+                    raise DataError(
+                        f"{self.part}:{number}: not a crawl record; fix or remove that line, "
+                        "then run the same command again to continue"
+                    ) from None
                 good += len(line)
         size = self.part.stat().st_size
         if good < size:

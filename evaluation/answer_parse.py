@@ -27,7 +27,8 @@ _VALUE = (r"(?P<v>[1-4]|الف|ب|ج|د|(?-i:[A-D])|اول|دوم|سوم|چها�
           # «۱ یا ۲», "1/2": a hedge between options is no answer (never scored as the first).
           r"(?!\s*(?:/|یا|or|,|،)\s*(?:[1-4]|الف|ب|ج|د|(?-i:[A-D]))(?!\w))")
 # Number words only right after «گزینه»: «پاسخ: دو نوع ...» is not an answer.
-_OPTION_WORD = re.compile(r"گزینه(?:\s*ی|ٔ)?\s*(?P<v>یک|دو|سه|چهار)(?!\w)")
+_OPTION_WORD = re.compile(r"گزینه(?:\s*ی|ٔ)?\s*(?P<v>یک|دو|سه|چهار)(?!\w)"
+                          r"(?!\s*(?:/|یا|,|،)\s*(?:یک|دو|سه|چهار|[1-4])(?!\w))")
 # A label («گزینه»، «پاسخ»، "answer") then filler words and punctuation, then the value.
 _LABELLED = re.compile(
     r"(?:گزینه|پاسخ|جواب|option|answer|choice)(?:\s*ی|\s*ای|ٔ)?"
@@ -37,6 +38,9 @@ _LABELLED = re.compile(
 )
 # The answer is only the label: «۲», «ب)», «(ج)», "B.", «۲ - فلج عضلات صورت».
 _LEADING = re.compile(r"^[\s(«\[*]*" + _VALUE + r"\s*(?:$|[).:\-–»\]*]|\s-)", re.IGNORECASE)
+# An option label inside the text («۲)», "C."): two different ones mean the options were
+# echoed as a list («۱) ... ۲) ...»), which picks nothing.
+_LIST_LABEL = re.compile(r"(?:^|\s)[(«\[]*(?P<v>[1-4]|الف|ب|ج|د|(?-i:[A-D]))\s*[).:\-–»\]]")
 _SPACES = re.compile(r"\s+")
 _NONE = re.compile(r"هیچ\s*کدام|none of", re.IGNORECASE)
 
@@ -55,7 +59,8 @@ def parse_choice(text: str, options: Sequence[str]) -> int | None:
         return _VALUES[labelled.group("v").lower()]
     leading = _LEADING.match(cleaned)
     if leading:
-        return _VALUES[leading.group("v").lower()]
+        labels = {_VALUES[m.group("v").lower()] for m in _LIST_LABEL.finditer(cleaned)}
+        return None if len(labels) > 1 else _VALUES[leading.group("v").lower()]
     return _by_option_text(cleaned, options)
 
 

@@ -54,7 +54,7 @@ _TRANSLATE = str.maketrans({**dict(zip("۰۱۲۳۴۵۶۷۸۹", "0123456789", str
 _VALUE = (r"(?P<v>[12](?!\d)|(?-i:[AB])(?!\w)|مساوی|برابر|تساوی|یکسان|هر دو|tie|equal|draw"
           r"|both|اول|دوم)")
 # «حکم: ۱ یا ۲», "Verdict: 1/2": a hedge names no winner (invalid, never a win for 1).
-_HEDGE = r"(?!\s*(?:/|\||یا|or|و|and|,|،)\s*(?:پاسخ\s*|answer\s*)?(?:[12]|(?-i:[AB]))(?!\w))"
+_HEDGE = r"(?!\s*(?:/|\||یا|or|و|and)\s*(?:پاسخ\s*|answer\s*)?(?:[12]|(?-i:[AB])|مساوی|tie)(?!\w))"
 _LABELLED = re.compile(
     r"(?:حکم|داوری|نتیجه|برنده|verdict|winner|decision)(?:\s*(?:نهایی|final))?\s*[:：\-=]?\s*"
     r"(?:(?:پاسخ|گزینه|answer|response|assistant)\s*(?:شماره)?\s*)?" + _VALUE + _HEDGE,

@@ -218,11 +218,13 @@ def test_the_doctors_name_is_scrubbed_from_a_qa_records_title_and_text_too(tmp_p
     # The spiders write a QA record's text as "question\n\nanswer" and its title is often the
     # question: the name must not survive there after being scrubbed from the question.
     question = "دکتر نوشین احمدی گفت روزی یک قرص آهن بخورم، در بارداری کافی است؟"
-    record = qa("q1", question, url="https://drhast.com/q/1", kind="qa", title=question,
-                text=f"{question}\n\n{LONG_ANSWER}", crawled_at="2026-11-23")
+    answer = LONG_ANSWER + "\nپاسخ دکتر مریم رضایی"  # the answering doctor's public signature
+    record = qa("q1", question, answer, url="https://drhast.com/q/1", kind="qa", title=question,
+                text=f"{question}\n\n{answer}", crawled_at="2026-11-23")
     result = filter_records(load_records(write_jsonl(tmp_path / "n.jsonl", [record])),
                             FilterConfig())
     (kept,) = result.kept
     for name in ("question", "title", "text"):
         assert "نوشین" not in kept[name] and "احمدی" not in kept[name], name
         assert "دکتر [نام] گفت" in kept[name], name
+    assert "مریم رضایی" in kept["answer"] and "مریم رضایی" in kept["text"]

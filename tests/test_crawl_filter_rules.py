@@ -83,6 +83,12 @@ def test_only_checksum_valid_national_ids_are_scrubbed():
     assert counts == {"national_id": 1}
 
 
+def test_a_drug_abbreviation_that_looks_like_a_domain_is_left_alone():
+    text = "روزی یک قرص B.Co و یک قرص Ca-D بخورید"
+    assert scrub(text, NO_NAMES) == (text, {})
+    assert scrub("سایت drhast.co و m.drhast.ir", NO_NAMES)[0] == "سایت [پیوند] و [پیوند]"
+
+
 def test_medical_numbers_are_left_alone():
     text = "بتا ۳۷ بود و پلاکت ۶۵۸۰۰۰ و دوز 2.5 میلی گرم در هفته ۲۴"
     assert scrub(text, NO_NAMES) == (text, {})

@@ -42,6 +42,18 @@ def test_sink_cuts_a_torn_last_line_left_by_a_kill(tmp_path):
     assert [json.loads(line)["id"] for line in lines] == ["id1", "id2"]
 
 
+def test_a_damaged_complete_line_stops_the_sink_and_loses_nothing(tmp_path):
+    from index.errors import DataError
+
+    out = tmp_path / "out.jsonl"
+    part = part_path(out)
+    content = (json.dumps(_record(1)) + "\n" + "garbage\n" + json.dumps(_record(3)) + "\n")
+    part.write_text(content, encoding="utf-8")
+    with pytest.raises(DataError, match=r"out.jsonl.part:2: not a crawl record"):
+        JsonlSink(out, fsync=False)
+    assert part.read_text(encoding="utf-8") == content
+
+
 def test_sink_reopens_a_published_output_to_continue_it(tmp_path):
     out = tmp_path / "out.jsonl"
     sink = JsonlSink(out, fsync=False)
@@ -113,8 +125,27 @@ def test_a_job_refuses_another_output_or_a_lost_one_instead_of_skipping_its_page
     frontier.close()
     part_path(out).write_text(json.dumps(_record(1)) + "\n", encoding="utf-8")
     _prepare_job(config)  # the same command again resumes
-    with pytest.raises(JobMismatch, match="another crawl.*out"):
+    with pytest.raises(JobMismatch, match=r"another crawl.*out"):
         _prepare_job(config.replace(out=tmp_path / "b.jsonl"))
     part_path(out).unlink()
     with pytest.raises(JobMismatch, match="is gone"):
         _prepare_job(config)
+
+
+def test_a_pending_page_found_by_a_shorter_path_moves_up_to_that_depth(tmp_path):
+    # With two pages in flight, a depth-2 page can finish before a depth-1 page that links
+    # to the same page: the page is 2 hops away, not 3, so --depth 2 must still fetch it.
+    frontier = Frontier(tmp_path / "f.sqlite")
+    frontier.add([Link("https://x.ir/list", "listing")], depth=0)
+    (root,) = frontier.next_tasks(1, None, set())
+    frontier.complete(root.seq, 0, [Link("https://x.ir/a", "q"), Link("https://x.ir/b", "q")],
+                      {"q": 1})
+    a, b = frontier.next_tasks(2, None, set())
+    frontier.complete(a.seq, 1, [Link("https://x.ir/c", "q")], {"q": 2})
+    (c,) = frontier.next_tasks(1, None, {b.seq})
+    frontier.complete(c.seq, 1, [Link("https://x.ir/z", "q")], {"q": 3})  # c finishes first
+    frontier.complete(b.seq, 1, [Link("https://x.ir/z", "q"), Link("https://x.ir/c", "q")],
+                      {"q": 2})
+    assert [(t.url, t.depth) for t in frontier.next_tasks(5, 2, set())] == [("https://x.ir/z", 2)]
+    assert frontier.counts() == {"pending": 1, "done": 4, "failed": 0, "blocked": 0}
+    frontier.close()

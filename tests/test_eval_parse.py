@@ -42,6 +42,9 @@ OPTIONS = ["فلج عضلات صورت", "فلج شدن عضلات صورت و �
     ("پاسخ: ۱ یا ۲", None),  # a hedge is no answer: never scored as option 1
     ("گزینه ۳/۴", None),
     ("Answer: A or B", None),
+    ("گزینه دو یا سه", None),
+    ("۱) فلج عضلات صورت\n۲) کلیه\n۳) مثانه", None),  # the options echoed: no choice
+    ("فقط شماره‌ی گزینه‌ی درست (۱، ۲، ۳ یا ۴) را بنویسید.", None),  # the instruction echoed
 ])
 def test_generated_answers_in_persian_shapes_are_read(output, expected):
     assert parse_choice(output, OPTIONS) == expected

@@ -49,6 +49,11 @@ def test_chat_text_keeps_markdown_but_shows_tags_as_text():
     assert escape_chat("**مهم** <script>x</script>") == "**مهم** &lt;script&gt;x&lt;/script&gt;"
 
 
+def test_markdown_images_in_answers_are_shown_as_text_not_fetched():
+    assert escape_chat("ببینید ![x](https://tracker.example/p.png)") == (
+        "ببینید !\\[x](https://tracker.example/p.png)")
+
+
 def test_sources_panel_escapes_hostile_passages_titles_and_links():
     panel = sources_html([citation(text=EVIL, url="javascript:alert(1)", title="<b>عنوان</b>")])
     assert "<script" not in panel and "<img" not in panel and "<a " not in panel

@@ -33,8 +33,11 @@ def escape_chat(text: str) -> str:
 
     Gradio's sanitizer *removes* tags; escaping keeps ``<script>`` in a quoted passage
     visible as the characters it is, which is what a reader of a quotation expects.
+    Markdown images are shown as text too: a model that echoes a crawled page could
+    otherwise make the reader's browser fetch an outside image, telling that server who
+    is reading about which illness.
     """
-    return html.escape(text, quote=False)
+    return html.escape(text, quote=False).replace("![", "!\\[")
 
 
 def safe_url(url: str) -> str:

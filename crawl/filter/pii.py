@@ -37,7 +37,10 @@ _NOT_DIGIT_AFTER = rf"(?!{_D})"
 EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
 URL = re.compile(
     r"(?:https?://|www\.)[^\s<>«»\"']+"
-    r"|\b[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.(?:com|ir|org|net|info|io|me|co)\b(?:/[^\s<>«»\"']*)?",
+    # The name before a bare domain's ending has 2+ characters: "B.Co" (vitamin B complex)
+    # is a drug, not a link.
+    r"|\b(?:[A-Za-z0-9\-]+\.)*[A-Za-z0-9\-]{2,}\.(?:com|ir|org|net|info|io|me|co)\b"
+    r"(?:/[^\s<>«»\"']*)?",
     re.IGNORECASE,
 )
 HANDLE = re.compile(r"(?<![\w.])@[A-Za-z_][A-Za-z0-9_.]{2,}")

@@ -119,9 +119,18 @@ def assess(record: CrawlRecord, config: FilterConfig, tools: Tools) -> Assessmen
         """Scrub then normalize one field (normalizing first would split emails and links)."""
         value = fields[name]
         if config.scrub_pii:
-            # A QA record's text repeats its question, and its title often is the question.
-            patient_wrote = name == "question" or (qa and name in ("title", "text"))
-            value, found = scrub(value, pii, is_question=patient_wrote)
+            # A QA record's title is often its question, and its text is "question\n\nanswer"
+            # (the spiders' shape): the question part of both loses the doctor's name too,
+            # while the answer part keeps its public signature, as the answer field does.
+            question = fields.get("question", "")
+            if qa and name == "text" and question and value.startswith(question):
+                head, found = scrub(question, pii, is_question=True)
+                tail, more = scrub(value[len(question):], pii)
+                value = head + tail
+                found.update(more)
+            else:
+                patient_wrote = name == "question" or (qa and name == "title")
+                value, found = scrub(value, pii, is_question=patient_wrote)
             counts.update(found)
         scrubbed[name] = value
         normalized[name] = tools.normalize(value)
