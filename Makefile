@@ -26,9 +26,14 @@ $(DEMO)/embedder/training_summary.json: $(DEMO_KB) | $(STAMP)
 	$(BIN)/gaokerena train embedder --pairs $(DEMO_KB) --out $(DEMO)/embedder \
 		--batch-size 64 --epochs 60 --min-frequency 2 --quiet
 
-$(DEMO)/index/manifest.json: $(DEMO_KB) $(DEMO)/embedder/training_summary.json
+$(DEMO)/translation/vocabulary.json: $(DEMO_KB) | $(STAMP)
+	$(BIN)/gaokerena train translation --pairs $(DEMO_KB) --out $(DEMO)/translation --quiet
+
+$(DEMO)/index/manifest.json: $(DEMO_KB) $(DEMO)/embedder/training_summary.json \
+		$(DEMO)/translation/vocabulary.json
 	$(BIN)/gaokerena index build --input $(DEMO_KB) --text-field title --text-field question \
-		--text-field answer --embedder $(DEMO)/embedder --out $(DEMO)/index --quiet
+		--text-field answer --embedder $(DEMO)/embedder --translation $(DEMO)/translation \
+		--out $(DEMO)/index --quiet
 
 demo-index: $(DEMO)/index/manifest.json
 

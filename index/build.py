@@ -28,6 +28,7 @@ from index.lexical import LexicalIndex
 from index.manifest import MANIFEST_NAME, EmbedderInfo, Manifest, checksum_folder
 from index.normalize import shared_normalizer
 from index.records import Document
+from index.translation import TRANSLATION_DIR, DocumentTerms, TranslationTable
 
 logger = logging.getLogger(__name__)
 
@@ -90,10 +91,13 @@ def build_index(
     embedder: Embedder | None = None,
     sources: list[str] | None = None,
     progress: bool = True,
+    translation: TranslationTable | None = None,
 ) -> Manifest:
     """Normalize, chunk, analyze and embed ``documents``; write the index folder at ``out``.
 
     With ``embedder=None`` the index is lexical-only (BM25), which still answers offline.
+    ``translation`` (from ``gaokerena train translation``) is stored with each passage's
+    word distribution, and search adds its score as a third fusion side.
     """
     config = config or IndexConfig()
     if not documents:
@@ -124,6 +128,10 @@ def build_index(
         lexical = LexicalIndex.build(terms, config.lexical)
         (staging / LEXICAL_DIR).mkdir()
         lexical.save(staging / LEXICAL_DIR)
+        if translation is not None:
+            translation.save(staging / TRANSLATION_DIR)
+            DocumentTerms.build(terms, translation.answer_vocabulary).save(
+                staging / TRANSLATION_DIR)
 
         embedder_info = None
         if embedder is not None:

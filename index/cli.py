@@ -108,6 +108,9 @@ def register(registry: CommandRegistry) -> None:
                        help="sentence-transformers model folder or hub id (default: "
                        "intfloat/multilingual-e5-small; offline, falls back to BM25 only)")
     build.add_argument("--no-embedder", action="store_true", help="build a BM25-only index")
+    build.add_argument("--translation", type=Path, metavar="DIR",
+                       help="a word-translation table from `gaokerena train translation`: "
+                       "adds a third fusion side that matches patients' words to doctors' words")
     build.add_argument("--dense-kind", default="flat",
                        choices=("flat", "hnsw", "ivf", "ivfpq", "ivfsq"),
                        help="FAISS index type (default: flat, exact)")
@@ -154,6 +157,8 @@ def _add_fusion_options(parser: argparse.ArgumentParser, stored: bool = False) -
                         help=f"how dense and BM25 rankings combine ({where}; default: score)")
     parser.add_argument("--dense-weight", type=float, help=f"weight of the dense side ({where})")
     parser.add_argument("--lexical-weight", type=float, help=f"weight of BM25 ({where})")
+    parser.add_argument("--translation-weight", type=float,
+                        help=f"weight of the translation model, when the index has one ({where})")
 
 
 def _fusion_config(args: argparse.Namespace, base=None):
@@ -165,7 +170,8 @@ def _fusion_config(args: argparse.Namespace, base=None):
 
     changes = {name: value for name, value in (
         ("method", args.fusion), ("dense_weight", args.dense_weight),
-        ("lexical_weight", args.lexical_weight)) if value is not None}
+        ("lexical_weight", args.lexical_weight),
+        ("translation_weight", args.translation_weight)) if value is not None}
     if base is None and not changes:
         return None
     try:
@@ -179,7 +185,8 @@ def _load_retriever(args: argparse.Namespace, embedder=None):
     from index.retriever import Retriever
 
     fusion = None
-    if any(getattr(args, n) is not None for n in ("fusion", "dense_weight", "lexical_weight")):
+    if any(getattr(args, n) is not None
+           for n in ("fusion", "dense_weight", "lexical_weight", "translation_weight")):
         from index.manifest import Manifest
 
         stored = Manifest.read(args.index).config.get("fusion", {})
@@ -231,14 +238,20 @@ def run_build(args: argparse.Namespace) -> int:
 
     from index.build import build_index
 
+    translation = None
+    if args.translation is not None:
+        from index.translation import TranslationTable
+
+        translation = TranslationTable.load(args.translation)
     manifest = build_index(documents, args.out, config, embedder, sources=list(args.input),
-                           progress=not args.quiet)
+                           progress=not args.quiet, translation=translation)
     summary = {
         "index": str(args.out),
         "documents": manifest.documents,
         "chunks": manifest.chunks,
         "embedder": manifest.embedder.name if manifest.embedder else None,
         "mode": "hybrid" if manifest.embedder else "lexical",
+        "translation": translation is not None,
         "seconds": round(time.perf_counter() - started, 2),
     }
     if args.json:

@@ -124,6 +124,9 @@ class FusionConfig:
     the union of both top lists; ``rrf`` is reciprocal rank fusion, sum of weight /
     (rrf_k + rank). Each side contributes its top ``candidates``. The default weights were
     chosen on a held-out part of MF3QA *train* (never on dev): see benchmarks/README.md.
+    An index built with a translation table (``index build --translation``) adds a third
+    side, the translation language model's score of each candidate (index/translation.py),
+    with ``translation_weight``; ``translation_beta`` mixes translated and literal matches.
     """
 
     method: str = "score"
@@ -131,14 +134,22 @@ class FusionConfig:
     dense_weight: float = 0.6
     lexical_weight: float = 0.4
     candidates: int = 100
+    translation_weight: float = 0.5
+    translation_beta: float = 0.8
+    translation_smoothing: float = 0.2
 
     def __post_init__(self) -> None:
         if self.method not in FUSION_METHODS:
             raise ValueError(f"fusion method must be one of {FUSION_METHODS}, got {self.method!r}")
         _positive("rrf_k", self.rrf_k)
         _positive("candidates", self.candidates)
-        if self.dense_weight < 0 or self.lexical_weight < 0:
+        if self.dense_weight < 0 or self.lexical_weight < 0 or self.translation_weight < 0:
             raise ValueError("fusion weights must be >= 0 (for example dense_weight=1.0)")
+        for name in ("translation_beta", "translation_smoothing"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ValueError(f"{name} must be between 0 and 1")
+        if self.translation_smoothing == 0:
+            raise ValueError("translation_smoothing must be > 0 (log of zero otherwise)")
         if self.dense_weight == 0 and self.lexical_weight == 0:
             raise ValueError("at least one fusion weight must be > 0")
 

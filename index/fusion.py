@@ -52,11 +52,16 @@ def fuse(
     dense: tuple[Sequence[int], Sequence[float]] | None,
     lexical: tuple[Sequence[int], Sequence[float]] | None,
     config: FusionConfig,
+    translation: tuple[Sequence[int], Sequence[float]] | None = None,
 ) -> list[tuple[int, float]]:
-    """Fuse whichever sides are present, with the configured method and weights."""
+    """Fuse whichever sides are present, with the configured method and weights.
+
+    Each side is (ids, scores); for ``rrf`` the ids must come best first.
+    """
     sides = [
         (side, weight)
-        for side, weight in ((dense, config.dense_weight), (lexical, config.lexical_weight))
+        for side, weight in ((dense, config.dense_weight), (lexical, config.lexical_weight),
+                             (translation, config.translation_weight))
         if side is not None
     ]
     if config.method == "rrf":

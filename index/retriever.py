@@ -12,6 +12,8 @@ import logging
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
+
 from index.analyze import LexicalAnalyzer, shared_analyzer
 from index.build import CHUNKS_NAME, DENSE_NAME, LEXICAL_DIR, Chunk
 from index.config import FusionConfig, IndexConfig
@@ -22,6 +24,7 @@ from index.fusion import fuse
 from index.lexical import LexicalIndex, top_k
 from index.manifest import Manifest, verify_files
 from index.normalize import PersianNormalizer, persian_ratio, shared_normalizer
+from index.translation import TranslationScorer, load_scorer
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +83,7 @@ class Retriever:
     normalizer: PersianNormalizer
     analyzer: LexicalAnalyzer
     limits: QueryLimits = field(default_factory=QueryLimits)
+    translation: TranslationScorer | None = None
 
     @classmethod
     def load(
@@ -146,6 +150,9 @@ class Retriever:
             normalizer=shared_normalizer(config.normalizer),
             analyzer=shared_analyzer(config.lexical),
             limits=limits or QueryLimits(),
+            translation=load_scorer(folder, config.fusion.translation_beta,
+                                    config.fusion.translation_smoothing)
+            if mode == "hybrid" else None,
         )
 
     @property
@@ -178,8 +185,9 @@ class Retriever:
         lexical_rank: dict[int, int] = {}
         dense_rank: dict[int, int] = {}
         all_lexical = vector = None
+        query_terms = self.analyzer(normalized)
         if self.lexical is not None:
-            all_lexical = self.lexical.scores(self.analyzer(normalized))
+            all_lexical = self.lexical.scores(query_terms)
             scores, rows = top_k(all_lexical, candidates)
             lexical_side = (rows.tolist(), scores.tolist())
             lexical_rank = {row: i + 1 for i, row in enumerate(lexical_side[0])}
@@ -194,7 +202,14 @@ class Retriever:
                 dense_side, lexical_side, all_lexical, vector
             )
 
-        fused = fuse(dense_side, lexical_side, self.config.fusion)
+        translation_side = None
+        if self.translation is not None and self.config.fusion.translation_weight > 0:
+            union = list(dict.fromkeys([*(dense_side[0] if dense_side else []),
+                                        *(lexical_side[0] if lexical_side else [])]))
+            scores = self.translation.scores(query_terms, union)
+            order = np.argsort(-scores, kind="stable")
+            translation_side = ([union[i] for i in order], scores[order].tolist())
+        fused = fuse(dense_side, lexical_side, self.config.fusion, translation_side)
         hits = []
         for rank, (row, score) in enumerate(fused[:k], start=1):
             chunk = self.chunks[row]

@@ -38,6 +38,27 @@ def register(registry) -> None:
     embedder.add_argument("--json", action="store_true", help="print the run summary as JSON")
     embedder.add_argument("--quiet", action="store_true", help="no progress bars")
     embedder.set_defaults(func=run_train_embedder)
+    translation = group.add_parser(
+        "translation",
+        help="learn which answer words explain which question words (for `index build "
+        "--translation`)",
+        description="Train an IBM Model 1 word-translation table P(question word | answer "
+        "word) on question/answer pairs, over the index's own BM25 terms. An index built "
+        "with --translation DIR scores each candidate passage by how well it explains the "
+        "question's words, also words it does not contain (patients say «سرم تیر می‌کشد», "
+        "doctors write «میگرن»). Train it on pairs whose answers you index; a few minutes "
+        "for MF3QA on a CPU.",
+    )
+    translation.add_argument("--pairs", action="append", required=True, type=Path,
+                             metavar="FILE.jsonl", help="JSONL with question and answer; "
+                             "repeatable")
+    translation.add_argument("--query-field", default="question", help="default: question")
+    translation.add_argument("--document-field", default="answer", help="default: answer")
+    translation.add_argument("--iterations", type=int, default=5, help="EM iterations")
+    translation.add_argument("--out", required=True, type=Path, help="folder to write")
+    translation.add_argument("--json", action="store_true", help="print a JSON summary")
+    translation.add_argument("--quiet", action="store_true", help="no progress bars")
+    translation.set_defaults(func=run_train_translation)
     _add_stage(group, "pretrain",
                "stage 1: continued pretraining of the base model with LoRA on a text corpus",
                "Continued causal-LM pretraining with a LoRA adapter: the corpus is tokenized "
@@ -144,4 +165,38 @@ def run_train_embedder(args: argparse.Namespace) -> int:
     else:
         print(f"trained {args.out} on {summary['pairs']} pairs: {summary['steps']} steps, "
               f"loss {summary['final_loss']}, {summary['seconds']} s")
+    return 0
+
+
+def run_train_translation(args: argparse.Namespace) -> int:
+    import shutil
+    import time
+
+    from index.errors import DataError
+    from training.embedder import PairFields, load_pairs
+    from training.translation import TranslationTrainConfig, fit_translation, pair_terms
+
+    started = time.perf_counter()
+    try:
+        config = TranslationTrainConfig(iterations=args.iterations)
+    except ValueError as error:
+        raise DataError(str(error)) from None
+    pairs = load_pairs(args.pairs, PairFields(args.query_field, args.document_field))
+    table = fit_translation(pair_terms(pairs), config, progress=not args.quiet)
+    staging = args.out.with_name(f".{args.out.name}.partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    table.save(staging)
+    if args.out.exists():
+        shutil.rmtree(args.out)
+    staging.rename(args.out)
+    summary = {"out": str(args.out), "pairs": len(pairs),
+               "question_words": len(table.question_vocabulary),
+               "answer_words": len(table.answer_vocabulary), "entries": int(table.table.nnz),
+               "seconds": round(time.perf_counter() - started, 1)}
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(f"trained {args.out} on {summary['pairs']} pairs: {summary['question_words']} "
+              f"question words x {summary['answer_words']} answer words, "
+              f"{summary['entries']} entries, {summary['seconds']} s")
     return 0
