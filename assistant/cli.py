@@ -6,6 +6,13 @@ import argparse
 import json
 from pathlib import Path
 
+from assistant.options import (
+    add_backend_options,
+    add_generation_options,
+    build_generator,
+    generation_config,
+)
+
 
 def register(registry) -> None:
     ask = registry.command(
@@ -17,38 +24,16 @@ def register(registry) -> None:
         "OpenAI-compatible server (vLLM, llama.cpp, Ollama, TGI). The question is not logged.",
     )
     ask.add_argument("--index", type=Path, help="index folder (needed for rag and extractive)")
-    ask.add_argument("--backend", choices=("extractive", "hf", "openai"), default="extractive")
-    ask.add_argument("--model", help="hf: hub id or folder (default: gaokerena/gaokerena-v1.0); "
-                     "openai: the served model name (or GAOKERENA_OPENAI_MODEL)")
-    ask.add_argument("--adapter", help="hf: a peft LoRA adapter (hub id or folder)")
-    ask.add_argument("--merge", action="store_true", help="hf: merge the adapter into the model")
-    ask.add_argument("--base-url", help="openai: e.g. http://127.0.0.1:8000/v1 "
-                     "(or GAOKERENA_OPENAI_BASE_URL)")
+    add_backend_options(ask)
     ask.add_argument("--mode", choices=("rag", "plain", "both"), default="rag")
     ask.add_argument("--k", type=int, default=5, help="passages to retrieve (default: 5)")
-    ask.add_argument("--max-new-tokens", type=int, default=512)
-    ask.add_argument("--paper-settings", action="store_true",
-                     help="the Gaokerena paper's decoding: repetition penalty 1.2, 1024 tokens")
+    add_generation_options(ask)
     ask.add_argument("--json", action="store_true", help="print the answers as JSON")
     ask.add_argument("question", nargs="+", help="the question, in Persian")
     ask.set_defaults(func=run_ask)
 
 
-def _generator(args: argparse.Namespace):
-    if args.backend == "hf":
-        from assistant.backends.hf import DEFAULT_MODEL, HFConfig, HFGenerator
-
-        return HFGenerator(HFConfig(model=args.model or DEFAULT_MODEL, adapter=args.adapter,
-                                    merge=args.merge))
-    if args.backend == "openai":
-        from assistant.backends.openai_backend import OpenAIConfig, OpenAIGenerator
-
-        return OpenAIGenerator(OpenAIConfig.from_env(base_url=args.base_url, model=args.model))
-    return None
-
-
 def run_ask(args: argparse.Namespace) -> int:
-    from assistant.backends.base import GenerationConfig
     from assistant.pipeline import Assistant, AssistantConfig
     from index.errors import DataError
 
@@ -63,12 +48,10 @@ def run_ask(args: argparse.Namespace) -> int:
 
         retriever = Retriever.load(args.index)
     try:
-        generation = (GenerationConfig.paper() if args.paper_settings
-                      else GenerationConfig(max_new_tokens=args.max_new_tokens))
-        config = AssistantConfig(k=args.k, generation=generation)
+        config = AssistantConfig(k=args.k, generation=generation_config(args))
     except ValueError as error:
         raise DataError(f"invalid option: {error}") from None
-    assistant = Assistant(retriever, _generator(args), config)
+    assistant = Assistant(retriever, build_generator(args), config)
     if args.mode == "both":
         answers = assistant.compare(question)
     else:

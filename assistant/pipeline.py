@@ -142,10 +142,12 @@ class Assistant:
         used = [next(h for h in remaining if h.text == p.text) for p in fitted]
         return fitted, used
 
-    def _extractive(self, question: str) -> tuple[str, list[Citation], dict[str, float]]:
+    def _extractive(self, question: str, hits: list[Hit] | None = None,
+                    ) -> tuple[str, list[Citation], dict[str, float]]:
         """Quoted passages as the answer body, with their citations and timings."""
         timings: dict[str, float] = {}
-        hits, timings["retrieval_s"] = self._retrieve(question)
+        if hits is None:
+            hits, timings["retrieval_s"] = self._retrieve(question)
         started = time.perf_counter()
         extractive = extractive_answer(hits, self.config.quote_passages)
         timings["generation_s"] = time.perf_counter() - started
@@ -193,7 +195,19 @@ class Assistant:
         cited is known only once its answer is complete (see :func:`cited_numbers`).
         """
         question = self.check_question(question)
-        hits, _ = self._retrieve(question)
+        return self._shown(question, self._retrieve(question)[0])
+
+    def stream_with_sources(self, question: str) -> tuple[list[Citation], Iterator[str]]:
+        """The RAG answer's sources and its growing text, from one retrieval.
+
+        What the web app shows side by side; :meth:`sources` then :meth:`stream` would
+        retrieve (and fit the passages to the model) twice.
+        """
+        question = self.check_question(question)
+        hits = self._retrieve(question)[0]
+        return self._shown(question, hits), self._stream(question, "rag", hits)
+
+    def _shown(self, question: str, hits: list[Hit]) -> list[Citation]:
         if self.generator is None:
             shown, cited = extractive_answer(hits, self.config.quote_passages).sources, True
         else:
@@ -214,16 +228,20 @@ class Assistant:
 
     def stream(self, question: str, mode: str = "rag") -> Iterator[str]:
         """Yield the answer as it grows: guidance first, then the model's words, disclaimer last."""
-        question = self.check_question(question)
+        yield from self._stream(self.check_question(question), mode, None)
+
+    def _stream(self, question: str, mode: str, hits: list[Hit] | None) -> Iterator[str]:
+        """``stream`` for a checked question; ``hits`` None retrieves when the mode needs it."""
         emergency = self.detector.detect(question)
         if emergency:
             yield emergency.guidance + "\n\n"
         if self.generator is None:
-            body = NEEDS_GENERATOR if mode == "plain" else self._extractive(question)[0]
+            body = NEEDS_GENERATOR if mode == "plain" else self._extractive(question, hits)[0]
             yield body.strip() + "\n\n"
         else:
             if mode == "rag":
-                hits, _ = self._retrieve(question)
+                if hits is None:
+                    hits, _ = self._retrieve(question)
                 messages = rag_messages(question, self._passages(question, hits)[0])
             else:
                 messages = plain_messages(question)

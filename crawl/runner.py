@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import fcntl
 import json
-import logging
 import os
 import time
 from collections.abc import Iterator
@@ -42,10 +41,8 @@ def _run(config: CrawlConfig) -> dict:
 
     from crawl.spider import SiteSpider
 
-    # Our CLI already configured logging; Scrapy sets its own loggers to DEBUG, so the
-    # handlers keep the level the user asked for (-v, -vv).
-    for handler in logging.getLogger().handlers:
-        handler.setLevel(config.log_level)
+    # The gaokerena CLI's log handler carries the level the user asked for (-v, -vv), so
+    # Scrapy turning its own loggers to DEBUG adds no chatter (index/cli.py).
     process = CrawlerProcess({**config.scrapy_settings(), "LOG_INSTALL_ROOT_HANDLER": False})
     crawler = process.create_crawler(SiteSpider)
     began = time.monotonic()

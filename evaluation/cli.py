@@ -11,6 +11,8 @@ import json
 import logging
 from pathlib import Path
 
+from assistant.options import hf_generator
+
 logger = logging.getLogger(__name__)
 
 
@@ -24,27 +26,14 @@ def register(registry) -> None:
 
 def _add_backend_options(parser: argparse.ArgumentParser, default: str,
                          choices: tuple[str, ...]) -> None:
-    parser.add_argument("--backend", choices=choices, default=default,
-                        help=f"hf: a local transformers model; openai: any OpenAI-compatible "
-                        f"server (default: {default})")
-    parser.add_argument("--model", help="hf: hub id or folder (default: "
-                        "gaokerena/gaokerena-v1.0); openai: the served name "
-                        "(or GAOKERENA_OPENAI_MODEL)")
-    parser.add_argument("--adapter", help="hf: a peft LoRA adapter (hub id or folder)")
-    parser.add_argument("--merge", action="store_true", help="hf: merge the adapter")
+    """The answering commands' backend options, plus what long evaluation runs need."""
+    from assistant.options import add_backend_options
+
+    add_backend_options(parser, default, choices)
     parser.add_argument("--device", help="hf: cpu, cuda, cuda:1 ... (default: cuda if present)")
-    parser.add_argument("--base-url", help="openai: e.g. http://127.0.0.1:8000/v1 "
-                        "(or GAOKERENA_OPENAI_BASE_URL)")
     parser.add_argument("--timeout", type=float, help="openai: seconds to wait on the server")
     parser.add_argument("--retries", type=int, default=2,
                         help="openai: retries of a failed request (default: 2)")
-
-
-def _hf(args: argparse.Namespace):
-    from assistant.backends.hf import DEFAULT_MODEL, HFConfig, HFGenerator
-
-    return HFGenerator(HFConfig(model=args.model or DEFAULT_MODEL, adapter=args.adapter,
-                                merge=args.merge, device=args.device))
 
 
 def _openai(base_url: str | None, model: str | None, timeout: float | None, retries: int):
@@ -132,7 +121,7 @@ def _register_mcq(group) -> None:
 def _mcq_scorer(args: argparse.Namespace):
     from evaluation.loglik import LoglikConfig, LoglikScorer
 
-    generator = _hf(args)
+    generator = hf_generator(args)
     batch = args.batch_size or (1 if generator.device == "cpu" else 8)
     try:
         config = LoglikConfig(length_norm=args.length_norm, batch_questions=batch,
@@ -191,7 +180,7 @@ def run_mcq_command(args: argparse.Namespace) -> int:
         scorer, model_id = _mcq_scorer(args)
         extra = {"length_norm": args.length_norm, "chat_template": scorer.chat}
     else:
-        generator = (_hf(args) if args.backend == "hf" else
+        generator = (hf_generator(args) if args.backend == "hf" else
                      _openai(args.base_url, args.model, args.timeout, args.retries))
         model_id, extra = generator.model_id, {}
     out: Path = args.out
@@ -284,7 +273,7 @@ def run_generate_command(args: argparse.Namespace) -> int:
         retriever = Retriever.load(args.index)
     generator = None
     if args.backend == "hf":
-        generator = _hf(args)
+        generator = hf_generator(args)
     elif args.backend == "openai":
         generator = _openai(args.base_url, args.model, args.timeout, args.retries)
     assistant = Assistant(retriever, generator, config)

@@ -183,9 +183,10 @@ def build_demo(assistant: Assistant, config: UIConfig | None = None) -> Any:
             emergency = local.detector.detect(text)
             citations = []
             sources_view = ""
+            rag_stream = None
             if "rag" in active:
-                try:
-                    citations = local.sources(text)
+                try:  # one retrieval for the sources panel and the RAG column
+                    citations, rag_stream = local.stream_with_sources(text)
                     sources_view = sources_html(citations)
                 except GaokerenaError as error:
                     sources_view = status_html(f"{ERROR_PREFIX}{error}", "error")
@@ -201,6 +202,8 @@ def build_demo(assistant: Assistant, config: UIConfig | None = None) -> Any:
                                        visible=emergency is not None),
                        **disable_votes()}
             producers = {m: functools.partial(answer_stream, local, text, m) for m in active}
+            if rag_stream is not None:
+                producers["rag"] = functools.partial(iter, rag_stream)
             final = {}
             # The first update waits up to 50 ms for words: a fast backend's first bubble
             # shows the answer at once, a slow one's shows the placeholder.

@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from assistant.options import add_backend_options, add_generation_options
+
 
 def register(registry) -> None:
     serve = registry.command(
@@ -23,18 +25,10 @@ def register(registry) -> None:
     )
     serve.add_argument("--index", type=Path, required=True,
                        help="index folder from `gaokerena index build` (e.g. .cache/demo/index)")
-    serve.add_argument("--backend", choices=("extractive", "hf", "openai"), default="extractive")
-    serve.add_argument("--model", help="hf: hub id or folder (default: gaokerena/gaokerena-v1.0); "
-                       "openai: the served model name (or GAOKERENA_OPENAI_MODEL)")
-    serve.add_argument("--adapter", help="hf: a peft LoRA adapter (hub id or folder)")
-    serve.add_argument("--merge", action="store_true", help="hf: merge the adapter into the model")
-    serve.add_argument("--base-url", help="openai: e.g. http://127.0.0.1:8000/v1 "
-                       "(or GAOKERENA_OPENAI_BASE_URL)")
+    add_backend_options(serve)
     serve.add_argument("--k", type=int, default=5, help="passages to retrieve (default: 5; "
                        "users can change it on the page)")
-    serve.add_argument("--max-new-tokens", type=int, default=512)
-    serve.add_argument("--paper-settings", action="store_true",
-                       help="the Gaokerena paper's decoding: repetition penalty 1.2, 1024 tokens")
+    add_generation_options(serve)
     serve.add_argument("--host", default="127.0.0.1",
                        help="address to listen on (default: 127.0.0.1, this machine only; "
                        "0.0.0.0 serves the local network)")
@@ -52,20 +46,17 @@ def register(registry) -> None:
 
 def build_assistant(args: argparse.Namespace):
     """The assistant ``gaokerena ask`` would build from the same options."""
-    from assistant.backends.base import GenerationConfig
-    from assistant.cli import _generator
+    from assistant.options import build_generator, generation_config
     from assistant.pipeline import Assistant, AssistantConfig
     from index.errors import DataError
     from index.retriever import Retriever
 
     try:
-        generation = (GenerationConfig.paper() if args.paper_settings
-                      else GenerationConfig(max_new_tokens=args.max_new_tokens))
-        config = AssistantConfig(k=args.k, generation=generation)
+        config = AssistantConfig(k=args.k, generation=generation_config(args))
     except ValueError as error:
         raise DataError(f"invalid option: {error}") from None
     retriever = Retriever.load(args.index)
-    return Assistant(retriever, _generator(args), config)
+    return Assistant(retriever, build_generator(args), config)
 
 
 def run_serve(args: argparse.Namespace) -> int:

@@ -122,7 +122,7 @@ def prepare_index(settings: SpaceSettings) -> Path:
 
 
 def main(env: Mapping[str, str] | None = None) -> None:
-    from assistant.cli import _generator
+    from assistant.options import build_generator
     from assistant.pipeline import Assistant
     from index.retriever import Retriever
     from ui.app import UIConfig, build_demo, launch
@@ -133,7 +133,7 @@ def main(env: Mapping[str, str] | None = None) -> None:
     backend = argparse.Namespace(backend=settings.backend, model=settings.model,
                                  adapter=settings.adapter, merge=settings.merge,
                                  base_url=settings.base_url)
-    assistant = Assistant(Retriever.load(folder), _generator(backend))
+    assistant = Assistant(Retriever.load(folder), build_generator(backend))
     demo = build_demo(assistant, UIConfig(votes_file=settings.votes_file,
                                           concurrency=8 if settings.backend != "hf" else 2))
     launch(demo, host=settings.host, port=settings.port)
