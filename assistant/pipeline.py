@@ -57,6 +57,7 @@ class Citation:
     title: str
     score: float
     cited: bool = False
+    also: int = 0  # other documents that hold this passage word for word
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -251,4 +252,5 @@ class Assistant:
 
 
 def _citation(number: int, hit: Hit, cited: bool) -> Citation:
-    return Citation(number, hit.doc_id, hit.text, hit.site, hit.url, hit.title, hit.score, cited)
+    return Citation(number, hit.doc_id, hit.text, hit.site, hit.url, hit.title, hit.score, cited,
+                    len(hit.also))

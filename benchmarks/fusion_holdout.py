@@ -16,12 +16,16 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import sys
 import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 TRAIN = REPO.parent / "shared" / "data" / "mf3qa" / "train.jsonl"
 TRANSLATION_WEIGHTS = [0.0, 0.25, 0.5, 0.75, 1.0]
+# (dense, lexical, translation) weights beyond the 0.6/0.4 line, for --translation
+TRANSLATION_MIXES = [(1.0, lexical, translation) for lexical in (0.3, 0.5)
+                     for translation in (0.7, 1.0, 1.5)]
 SETTINGS = [("score", 1.0, 0.0), ("score", 0.8, 0.2), ("score", 0.7, 0.3), ("score", 0.6, 0.4),
             ("score", 0.5, 0.5), ("score", 0.0, 1.0), ("rrf", 1.0, 1.0)]
 
@@ -35,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--translation", action="store_true",
                         help="also train a translation table on the fit pairs and choose its "
                         "fusion weight")
+    parser.add_argument("--candidates", type=int, nargs="+", default=[100],
+                        help="passages each side contributes before fusion (default: 100)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
 
@@ -69,29 +75,35 @@ def main(argv: list[str] | None = None) -> int:
                 translation=translation)
     queries = [(r["id"], r["question"]) for r in held]
 
-    grid = ([("score", 0.6, 0.4, w) for w in TRANSLATION_WEIGHTS] if args.translation
+    grid = ([("score", 0.6, 0.4, w) for w in TRANSLATION_WEIGHTS]
+            + [("score", *mix) for mix in TRANSLATION_MIXES] if args.translation
             else [(*setting, 0.0) for setting in SETTINGS])
     results = []
-    for method, dense_weight, lexical_weight, translation_weight in grid:
-        fusion = FusionConfig(method=method, dense_weight=dense_weight,
-                              lexical_weight=lexical_weight,
-                              translation_weight=translation_weight)
-        retriever = Retriever.load(work / "index", embedder, fusion=fusion)
-        metrics = evaluate_retrieval(retriever, queries, progress=False)
-        results.append({"method": method, "dense_weight": dense_weight,
-                        "lexical_weight": lexical_weight,
-                        "translation_weight": translation_weight, **metrics})
+    for candidates in args.candidates:
+        for method, dense_weight, lexical_weight, translation_weight in grid:
+            fusion = FusionConfig(method=method, dense_weight=dense_weight,
+                                  lexical_weight=lexical_weight,
+                                  translation_weight=translation_weight, candidates=candidates)
+            retriever = Retriever.load(work / "index", embedder, fusion=fusion)
+            metrics = evaluate_retrieval(retriever, queries, progress=False)
+            results.append({"method": method, "dense_weight": dense_weight,
+                            "lexical_weight": lexical_weight,
+                            "translation_weight": translation_weight,
+                            "candidates": candidates, **metrics})
+            print(json.dumps(results[-1]), file=sys.stderr, flush=True)
     if args.json:
         print(json.dumps({"fit_pairs": len(fit), "held_out": len(held), "results": results}))
     else:
         print(f"{len(fit):,} pairs fit, {len(held):,} held-out questions, "
               f"{len(documents):,} training answers indexed")
-        print(f"{'fusion':<22}{'MRR@10':>8}{'R@1':>8}{'R@5':>8}{'R@20':>8}")
+        print(f"{'fusion':<28}{'MRR@10':>8}{'R@1':>8}{'R@5':>8}{'R@20':>8}")
         for r in results:
             name = f"{r['method']} {r['dense_weight']}/{r['lexical_weight']}"
             if args.translation:
                 name += f" +tr {r['translation_weight']}"
-            print(f"{name:<22}{r['mrr@10']:>8.4f}{r['recall@1']:>8.4f}{r['recall@5']:>8.4f}"
+            if len(args.candidates) > 1:
+                name += f" c{r['candidates']}"
+            print(f"{name:<28}{r['mrr@10']:>8.4f}{r['recall@1']:>8.4f}{r['recall@5']:>8.4f}"
                   f"{r['recall@20']:>8.4f}")
     return 0
 

@@ -72,7 +72,7 @@ def build_langchain(retriever, embedder_dir: Path):
 
     candidates = retriever.config.fusion.candidates
     texts = [retriever.normalizer(chunk.text) for chunk in retriever.chunks]
-    metadatas = [{"row": chunk.row, "doc_id": chunk.doc_id} for chunk in retriever.chunks]
+    metadatas = [{"row": chunk.row, "doc_ids": list(chunk.doc_ids)} for chunk in retriever.chunks]
     lexical = retriever.config.lexical
     bm25 = BM25Retriever.from_texts(texts, metadatas=metadatas, preprocess_func=retriever.analyzer,
                                     bm25_params={"k1": lexical.k1, "b": lexical.b}, k=candidates)
@@ -84,7 +84,7 @@ def build_langchain(retriever, embedder_dir: Path):
 
 
 def measure(search, queries: list[tuple[str, str]]) -> dict:
-    """Rank-based metrics and per-query latency of ``search(question) -> doc ids``."""
+    """Rank-based metrics and per-query latency of ``search(question) -> [passage doc ids]``."""
     import numpy as np
 
     from index.errors import QueryError
@@ -116,19 +116,19 @@ def run(args: argparse.Namespace) -> dict:
 
     embedder = load_embedder(EmbedderConfig(name=str(args.embedder), show_progress=False))
     ours = Retriever.load(args.index, embedder, mode="hybrid")
-    indexed = {chunk.doc_id for chunk in ours.chunks}
+    indexed = {doc_id for chunk in ours.chunks for doc_id in chunk.doc_ids}
     queries = [q for q in load_queries(args.queries, limit=args.limit) if q[0] in indexed]
 
     started = time.perf_counter()
     ensemble = build_langchain(ours, args.embedder)
     build_seconds = time.perf_counter() - started
 
-    def search_ours(question: str) -> list[str]:
-        return [hit.doc_id for hit in ours.search(question, k=20)]
+    def search_ours(question: str) -> list[tuple[str, ...]]:
+        return [hit.doc_ids for hit in ours.search(question, k=20)]
 
-    def search_langchain(question: str) -> list[str]:
+    def search_langchain(question: str) -> list[list[str]]:
         normalized = ours.check_query(question)  # the same normalization ours does
-        return [doc.metadata["doc_id"] for doc in ensemble.invoke(normalized)]
+        return [doc.metadata["doc_ids"] for doc in ensemble.invoke(normalized)]
 
     report = {"passages": len(ours.chunks), "langchain_build_seconds": round(build_seconds, 1),
               "ours": measure(search_ours, queries),

@@ -13,7 +13,7 @@ import os
 import shutil
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from tqdm.auto import tqdm
@@ -38,8 +38,21 @@ LEXICAL_DIR = "lexical"
 
 
 @dataclass(frozen=True)
+class Source:
+    """Another document whose text holds the same passage word for word."""
+
+    doc_id: str
+    site: str = ""
+    url: str = ""
+    title: str = ""
+
+
+@dataclass(frozen=True)
 class Chunk:
-    """A passage as stored in the docstore: original text plus its document's metadata."""
+    """A passage as stored in the docstore: original text plus its document's metadata.
+
+    ``also`` lists the other documents with the identical passage (see ``merge_identical``).
+    """
 
     row: int
     doc_id: str
@@ -47,9 +60,25 @@ class Chunk:
     site: str
     url: str
     title: str
+    also: tuple[Source, ...] = ()
+
+    @property
+    def doc_ids(self) -> tuple[str, ...]:
+        return (self.doc_id, *(source.doc_id for source in self.also))
 
     def to_json(self) -> str:
-        return json.dumps(self.__dict__, ensure_ascii=False)
+        data = {name: value for name, value in self.__dict__.items() if name != "also"}
+        if self.also:
+            data["also"] = [asdict(source) for source in self.also]
+        return json.dumps(data, ensure_ascii=False)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Chunk:
+        """Read a docstore record; raises TypeError or ValueError when it is damaged."""
+        also = data.pop("also", [])
+        if not isinstance(also, list):
+            raise ValueError("also must be a list")
+        return cls(**data, also=tuple(Source(**source) for source in also))
 
 
 def make_chunks(documents: list[Document], config: IndexConfig) -> list[Chunk]:
@@ -61,6 +90,36 @@ def make_chunks(documents: list[Document], config: IndexConfig) -> list[Chunk]:
                       document.title)
             )
     return chunks
+
+
+def merge_identical(chunks: list[Chunk], normalized: list[str]) -> tuple[list[Chunk], list[str]]:
+    """Keep one passage per distinct normalized text; the others become its ``also`` sources.
+
+    Doctors paste the same stock answer under many questions (a quarter of the MF3QA dev
+    answers have a word-for-word twin). Kept apart, the copies fill a result list with one
+    text, crowd out the rest of the LLM's context, and tie in every ranking, where the row
+    order alone decides which copy comes first. Merged, the text is ranked once and cites
+    every document it came from. Texts are compared after normalization, whitespace runs
+    collapsed.
+    """
+    first: dict[str, int] = {}
+    merged: list[Chunk] = []
+    texts: list[str] = []
+    extra: list[list[Source]] = []
+    for chunk, text in zip(chunks, normalized, strict=True):
+        key = " ".join(text.split())
+        position = first.get(key)
+        if position is None:
+            first[key] = len(merged)
+            merged.append(replace(chunk, row=len(merged)))
+            texts.append(text)
+            extra.append([])
+        elif chunk.doc_id not in merged[position].doc_ids and all(
+                chunk.doc_id != source.doc_id for source in extra[position]):
+            extra[position].append(Source(chunk.doc_id, chunk.site, chunk.url, chunk.title))
+    merged = [replace(chunk, also=chunk.also + tuple(sources)) if sources else chunk
+              for chunk, sources in zip(merged, extra, strict=True)]
+    return merged, texts
 
 
 def _prepare_target(out: Path) -> None:
@@ -114,12 +173,16 @@ def build_index(
         chunks = make_chunks(documents, config)
         normalizer = shared_normalizer(config.normalizer)
         analyzer = shared_analyzer(config.lexical)
-        normalized: list[str] = []
-        terms: list[list[str]] = []
-        for chunk in tqdm(chunks, desc="normalizing", unit="chunk", disable=not progress):
-            text = normalizer(chunk.text)
-            normalized.append(text)
-            terms.append(analyzer(text))
+        normalized = [normalizer(chunk.text) for chunk in
+                      tqdm(chunks, desc="normalizing", unit="chunk", disable=not progress)]
+        if config.chunk.merge_identical:
+            before = len(chunks)
+            chunks, normalized = merge_identical(chunks, normalized)
+            if len(chunks) < before:
+                logger.info("merged %d identical passages into the ones they repeat",
+                            before - len(chunks))
+        terms = [analyzer(text) for text in
+                 tqdm(normalized, desc="analyzing", unit="chunk", disable=not progress)]
 
         with (staging / CHUNKS_NAME).open("w", encoding="utf-8") as handle:
             for chunk in chunks:

@@ -117,6 +117,9 @@ def register(registry: CommandRegistry) -> None:
     _add_fusion_options(build)
     build.add_argument("--max-words", type=int, default=200, help="chunk budget in words")
     build.add_argument("--overlap-words", type=int, default=40, help="chunk overlap in words")
+    build.add_argument("--keep-identical", action="store_true",
+                       help="store every copy of a passage that several documents repeat word "
+                       "for word (default: store it once, citing all of them)")
     build.add_argument("--batch-size", type=int, default=64, help="embedding batch size")
     build.add_argument("--out", required=True, type=Path, help="index folder to write")
     build.add_argument("--json", action="store_true", help="print a JSON summary")
@@ -207,7 +210,8 @@ def run_build(args: argparse.Namespace) -> int:
     fields = FieldConfig(text_fields=tuple(args.text_field or ("answer",)), id_field=args.id_field)
     try:
         config = IndexConfig(
-            chunk=ChunkConfig(max_words=args.max_words, overlap_words=args.overlap_words),
+            chunk=ChunkConfig(max_words=args.max_words, overlap_words=args.overlap_words,
+                              merge_identical=not args.keep_identical),
             dense=DenseConfig(kind=args.dense_kind),
             fusion=_fusion_config(args) or FusionConfig(),
         )
@@ -274,7 +278,9 @@ def run_search(args: argparse.Namespace) -> int:
     for hit in hits:
         source = " · ".join(part for part in (hit.site, hit.title, hit.url) if part)
         snippet = hit.text if len(hit.text) <= 400 else hit.text[:400] + "…"
-        print(f"[{hit.rank}] {hit.doc_id}  score={hit.score:.4f}  {source}\n    {snippet}\n")
+        also = f"  (+{len(hit.also)} with the same text)" if hit.also else ""
+        print(f"[{hit.rank}] {hit.doc_id}{also}  score={hit.score:.4f}  {source}\n"
+              f"    {snippet}\n")
     return 0
 
 

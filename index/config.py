@@ -67,11 +67,13 @@ class ChunkConfig:
     """How long texts are cut: at sentence boundaries, within a word budget, with overlap.
 
     Budgets count whitespace words, which is what a reader sees; a text within the budget
-    (most QA answers) stays one chunk.
+    (most QA answers) stays one chunk. ``merge_identical`` stores a passage that several
+    documents repeat word for word once, citing all of them (index/build.py).
     """
 
     max_words: int = 200
     overlap_words: int = 40
+    merge_identical: bool = True
 
     def __post_init__(self) -> None:
         _positive("max_words", self.max_words)

@@ -7,7 +7,7 @@ because a reader who finds any part of the right answer has found it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,15 +22,22 @@ RECALL_AT = (1, 5, 20)
 MRR_AT = 10
 
 
-def first_relevant_rank(ranked_doc_ids: Iterable[str], relevant: str) -> int | None:
-    """1-based rank of ``relevant`` among distinct documents, or None if absent."""
+def first_relevant_rank(ranked: Iterable[str | Sequence[str]], relevant: str) -> int | None:
+    """1-based rank of ``relevant`` among distinct documents, or None if absent.
+
+    An entry is a document id, or the ids of a passage that several documents share word
+    for word (``Hit.doc_ids``); a passage whose documents were all seen earlier is skipped.
+    """
     seen: set[str] = set()
-    for doc_id in ranked_doc_ids:
-        if doc_id in seen:
+    rank = 0
+    for entry in ranked:
+        ids = (entry,) if isinstance(entry, str) else tuple(entry)
+        if all(doc_id in seen for doc_id in ids):
             continue
-        seen.add(doc_id)
-        if doc_id == relevant:
-            return len(seen)
+        seen.update(ids)
+        rank += 1
+        if relevant in ids:
+            return rank
     return None
 
 
@@ -82,7 +89,7 @@ def evaluate_retrieval(retriever, queries: list[tuple[str, str]], depth: int = 5
     Queries whose relevant id is not in the index are left out and counted as ``missing``;
     queries the retriever refuses (empty, not Persian) count as misses and as ``invalid``.
     """
-    indexed = {chunk.doc_id for chunk in retriever.chunks}
+    indexed = {doc_id for chunk in retriever.chunks for doc_id in chunk.doc_ids}
     ranks: list[int | None] = []
     missing = invalid = 0
     for doc_id, question in tqdm(queries, desc="queries", disable=not progress):
@@ -95,7 +102,7 @@ def evaluate_retrieval(retriever, queries: list[tuple[str, str]], depth: int = 5
             invalid += 1
             ranks.append(None)
             continue
-        ranks.append(first_relevant_rank((hit.doc_id for hit in hits), doc_id))
+        ranks.append(first_relevant_rank((hit.doc_ids for hit in hits), doc_id))
     if missing:
         logger.warning("%d queries name documents that are not in the index", missing)
     result = summarize_ranks(ranks)

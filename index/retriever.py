@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from index.analyze import LexicalAnalyzer, shared_analyzer
-from index.build import CHUNKS_NAME, DENSE_NAME, LEXICAL_DIR, Chunk
+from index.build import CHUNKS_NAME, DENSE_NAME, LEXICAL_DIR, Chunk, Source
 from index.config import FusionConfig, IndexConfig
 from index.dense import load_dense_index, score_rows, search_dense
 from index.embed import Embedder, EmbedderConfig, fingerprints_match, load_embedder
@@ -45,9 +45,17 @@ class Hit:
     title: str = ""
     dense_rank: int | None = None
     lexical_rank: int | None = None
+    also: tuple[Source, ...] = ()
+
+    @property
+    def doc_ids(self) -> tuple[str, ...]:
+        """This passage's document and every other document that holds it word for word."""
+        return (self.doc_id, *(source.doc_id for source in self.also))
 
     def to_dict(self) -> dict:
-        return dict(self.__dict__)
+        data = dict(self.__dict__)
+        data["also"] = [source.__dict__ for source in self.also]
+        return data
 
 
 @dataclass(frozen=True)
@@ -216,7 +224,8 @@ class Retriever:
             hits.append(
                 Hit(rank=rank, score=float(score), doc_id=chunk.doc_id, chunk=row,
                     text=chunk.text, site=chunk.site, url=chunk.url, title=chunk.title,
-                    dense_rank=dense_rank.get(row), lexical_rank=lexical_rank.get(row))
+                    dense_rank=dense_rank.get(row), lexical_rank=lexical_rank.get(row),
+                    also=chunk.also)
             )
         return hits
 
@@ -246,8 +255,8 @@ def _read_chunks(path: Path) -> list[Chunk]:
         with path.open(encoding="utf-8") as handle:
             for number, line in enumerate(handle, start=1):
                 try:
-                    chunks.append(Chunk(**json.loads(line)))
-                except (json.JSONDecodeError, TypeError):
+                    chunks.append(Chunk.from_dict(json.loads(line)))
+                except (json.JSONDecodeError, TypeError, ValueError, AttributeError):
                     raise IndexFormatError(f"{path}:{number}: damaged passage record") from None
     except FileNotFoundError:
         raise IndexFormatError(f"{path}: missing; rebuild the index") from None

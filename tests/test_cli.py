@@ -68,6 +68,21 @@ def test_build_offline_without_embedder_warns_and_falls_back_to_bm25(capsys, tmp
     assert not (tmp_path / "idx" / DENSE_NAME).exists()
 
 
+def test_repeated_answers_are_stored_once_unless_kept(capsys, tmp_path):
+    stock = "دوست عزیز، تست خانگی دقیق نیست؛ آزمایش خون بدهید."
+    rows = [{"id": "a", "answer": stock}, {"id": "b", "answer": "میگرن با نور بدتر می‌شود"},
+            {"id": "c", "answer": stock}]
+    data = tmp_path / "qa.jsonl"
+    data.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    for flag, chunks in (((), 2), (("--keep-identical",), 3)):
+        out_dir = tmp_path / f"idx{chunks}"
+        code, out, _ = run(capsys, "index", "build", "--input", data, "--no-embedder", *flag,
+                           "--out", out_dir, "--json", "--quiet")
+        assert code == 0 and json.loads(out)["chunks"] == chunks
+    code, out, _ = run(capsys, "index", "search", "--index", tmp_path / "idx2", "تست خانگی")
+    assert code == 0 and "[1] a  (+1 with the same text)" in out
+
+
 def test_search_prints_hits_as_json_with_citation_fields(capsys, demo_index):
     code, out, _ = run(capsys, "index", "search", "--index", demo_index, "--json", "--k", "3",
                        QUESTION)

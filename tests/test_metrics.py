@@ -18,3 +18,9 @@ def test_summary_has_the_documented_keys_and_values():
 def test_no_queries_is_an_error():
     with pytest.raises(DataError):
         summarize_ranks([])
+
+
+def test_a_passage_shared_by_several_documents_finds_each_of_them():
+    ranked = [("a",), ("b", "c"), ("c", "b"), ("d",)]
+    assert first_relevant_rank(ranked, "c") == 2
+    assert first_relevant_rank(ranked, "d") == 3

@@ -70,6 +70,12 @@ def test_sources_panel_numbers_links_and_marks_cited_passages():
     assert panel.count("استناد شده") == 1
 
 
+def test_sources_panel_says_how_many_other_sources_repeat_a_passage():
+    repeated = Citation(1, "doc-1", "متن", "سایت", "", "عنوان", 1.0, True, also=3)
+    assert "همین متن در 3 منبع دیگر" in sources_html([repeated])
+    assert "منبع دیگر" not in sources_html([citation()])
+
+
 def test_long_uncited_passage_is_folded_after_a_preview():
     panel = sources_html([citation(text="کلمه " * 400, cited=False)])
     assert "<details>" in panel

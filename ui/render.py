@@ -105,6 +105,8 @@ def sources_html(citations: Sequence[Citation]) -> str:
                         f"{html.escape(url)}</a>")
         elif citation.url:
             meta.append(f'<span class="gk-url" dir="ltr">{html.escape(citation.url)}</span>')
+        if citation.also:
+            meta.append(f'<span class="gk-also">همین متن در {citation.also} منبع دیگر</span>')
         badge = '<span class="gk-cited">استناد شده</span>' if citation.cited else ""
         items.append(
             f'<li class="gk-source{" gk-is-cited" if citation.cited else ""}" '
