@@ -169,3 +169,19 @@ def test_a_quiet_build_prints_no_library_debug_lines(tmp_path):
          "--quiet"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "DEBUG" not in done.stderr and "INFO" not in done.stderr, done.stderr
+
+
+def test_output_cut_short_by_the_reader_ends_quietly(demo_index):
+    """`gaokerena index search ... | head -2` must not print a traceback."""
+    import subprocess
+    import sys
+
+    code = "import sys; from index.cli import main; sys.exit(main(sys.argv[1:]))"
+    process = subprocess.Popen(
+        [sys.executable, "-c", code, "index", "search", "--index", str(demo_index), "--k", "200",
+         QUESTION], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.read(100)
+    process.stdout.close()
+    err = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 141
+    assert "Traceback" not in err and "BrokenPipe" not in err

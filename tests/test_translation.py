@@ -33,6 +33,17 @@ def test_the_table_learns_which_answer_words_explain_which_question_words():
     assert np.all(dense.sum(axis=0) <= 1 + 1e-5)  # P(. | answer word) is a distribution
 
 
+def test_the_pooled_table_also_learns_from_the_pairs_reversed():
+    counts = {"min_question_pairs": 1, "min_answer_pairs": 1}
+    one_way = fit_translation(PAIRS, TranslationTrainConfig(pooled=False, **counts))
+    pooled = fit_translation(PAIRS, TranslationTrainConfig(**counts))
+    assert "مسکن" not in one_way.question_vocabulary
+    q, a = pooled.question_vocabulary, pooled.answer_vocabulary
+    dense = pooled.table.toarray()
+    assert dense[q["مسکن"], a["سردرد"]] > dense[q["فشار"], a["سردرد"]]
+    assert dense[q["سردرد"], a["مسکن"]] > dense[q["سرگیجه"], a["مسکن"]]
+
+
 def test_a_saved_table_loads_identically_and_a_wrong_folder_is_explained(tmp_path):
     table = fit_translation(PAIRS, TranslationTrainConfig(min_question_pairs=1,
                                                           min_answer_pairs=1))
@@ -106,6 +117,9 @@ def test_train_translation_then_index_build_with_it_from_the_command_line(tmp_pa
                  "--quiet", "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["pairs"] == 200 and summary["entries"] > 0
+    assert main(["train", "translation", "--pairs", str(DEMO_KB), "--one-way", "--out",
+                 str(tmp_path / "one-way"), "--quiet", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["entries"] < summary["entries"]
     assert not list(tmp_path.glob(".translation.partial"))
     assert main(["index", "build", "--input", str(DEMO_KB), "--no-embedder", "--translation",
                  str(table_dir), "--out", str(tmp_path / "index"), "--quiet", "--json"]) == 0

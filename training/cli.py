@@ -55,6 +55,11 @@ def register(registry) -> None:
     translation.add_argument("--query-field", default="question", help="default: question")
     translation.add_argument("--document-field", default="answer", help="default: answer")
     translation.add_argument("--iterations", type=int, default=5, help="EM iterations")
+    translation.add_argument("--min-probability", type=float, default=1e-4,
+                             help="drop smaller table entries (default: %(default)s)")
+    translation.add_argument("--one-way", action="store_true",
+                             help="learn only P(question word | answer word), not also from "
+                             "the pairs reversed (smaller table, slightly weaker)")
     translation.add_argument("--out", required=True, type=Path, help="folder to write")
     translation.add_argument("--json", action="store_true", help="print a JSON summary")
     translation.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -178,7 +183,9 @@ def run_train_translation(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     try:
-        config = TranslationTrainConfig(iterations=args.iterations)
+        config = TranslationTrainConfig(iterations=args.iterations,
+                                        min_probability=args.min_probability,
+                                        pooled=not args.one_way)
     except ValueError as error:
         raise DataError(str(error)) from None
     pairs = load_pairs(args.pairs, PairFields(args.query_field, args.document_field))
