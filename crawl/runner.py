@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import fcntl
 import json
-import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +16,7 @@ from pathlib import Path
 from crawl.config import CrawlConfig
 from crawl.frontier import Frontier, JobMismatch
 from crawl.sink import JsonlSink, part_path
+from index.files import write_jsonl_atomic
 
 
 def run_crawl(config: CrawlConfig) -> dict:
@@ -74,8 +74,8 @@ def _run(config: CrawlConfig) -> dict:
         finally:
             frontier.close()
         summary["failures"] = len(failures)
-        summary["failures_file"] = str(_write_jsonl(config.job_dir / "failures.jsonl",
-                                                    failures))
+        write_jsonl_atomic(config.job_dir / "failures.jsonl", failures)
+        summary["failures_file"] = str(config.job_dir / "failures.jsonl")
     else:
         summary["failures"] = stats.get("gaokerena/failed", 0) + stats.get("gaokerena/blocked", 0)
         summary["failures_file"] = str(config.job_dir / "failures.jsonl")
@@ -121,15 +121,6 @@ def _prepare_job(config: CrawlConfig) -> None:
         frontier.add(spec.start_links(base), depth=0)
     finally:
         frontier.close()
-
-
-def _write_jsonl(path: Path, rows: list[dict]) -> Path:
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as handle:
-        for row in rows:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-    os.replace(tmp, path)
-    return path
 
 
 def _check_redis(url: str) -> None:

@@ -135,8 +135,9 @@ def run_mcq_command(args: argparse.Namespace) -> int:
     from evaluation.mcq import McqConfig, run_mcq, settings_record
     from evaluation.mcq_data import load_mcq, problems_message
     from evaluation.mcq_report import build_report, format_report, plot_report
-    from evaluation.resume import check_settings, write_json_atomic
+    from evaluation.resume import check_settings
     from index.errors import DataError
+    from index.files import write_json_atomic
 
     if args.threads is not None:
         if args.threads <= 0:
@@ -352,8 +353,9 @@ def run_judge_command(args: argparse.Namespace) -> int:
         run_judge,
         summarize_judgments,
     )
-    from evaluation.resume import ResultLog, check_settings, write_json_atomic
+    from evaluation.resume import ResultLog, check_settings
     from index.errors import DataError
+    from index.files import write_json_atomic
 
     pairs, left_out = pair_answers(_answer_rows(args.a), _answer_rows(args.b), args.field)
     if not pairs:
@@ -419,8 +421,8 @@ def _register_reference(group) -> None:
 
 def run_reference_command(args: argparse.Namespace) -> int:
     from evaluation.reference import BertScoreConfig, reference_report
-    from evaluation.resume import write_json_atomic
     from index.errors import DataError
+    from index.files import write_json_atomic
 
     rows = _answer_rows(args.answers)
     if args.references:

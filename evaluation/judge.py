@@ -26,6 +26,7 @@ from typing import Any
 from assistant.backends.base import GenerationConfig, Message
 from assistant.prompts import sanitize_passage
 from evaluation.resume import ResultLog
+from index.files import save_figure_atomic
 
 OUTCOMES = ("a_wins", "b_wins", "tie", "inconsistent", "invalid")
 ORDERS = ("ab", "ba")
@@ -230,7 +231,6 @@ def format_judgments(summary: dict[str, Any]) -> str:
 
 def plot_judgments(summary: dict[str, Any], path) -> None:
     """One stacked horizontal bar: A wins, ties, B wins, inconsistent, invalid."""
-    from pathlib import Path
 
     import matplotlib
 
@@ -256,8 +256,5 @@ def plot_judgments(summary: dict[str, Any], path) -> None:
                  "each judged in both orders", fontsize=9)
     ax.legend(fontsize=7, ncol=5, loc="upper center", bbox_to_anchor=(0.5, -0.45))
     fig.tight_layout()
-    path = Path(path)
-    tmp = path.with_name(f".{path.stem}.tmp.png")
-    fig.savefig(tmp, dpi=110)
+    save_figure_atomic(fig, path, dpi=110)
     plt.close(fig)
-    tmp.replace(path)

@@ -15,6 +15,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from index.files import save_figure_atomic
+
 PASS_MARK = 0.36
 _LATIN_EXAM_WORDS = {"دندانپزشکی": "dentistry", "پزشکی": "medicine", "شهریور": "Shahrivar",
                      "اسفند": "Esfand", "خرداد": "Khordad", "دی": "Dey", "مهر": "Mehr"}
@@ -211,8 +213,5 @@ def plot_report(report: dict[str, Any], path: Path) -> None:
         ax.legend(fontsize=7, loc="upper right")
     fig.suptitle(f"model: {report['settings'].get('model', '?')}", fontsize=9)
     fig.tight_layout()
-    path = Path(path)
-    tmp = path.with_name(f".{path.stem}.tmp.png")
-    fig.savefig(tmp, dpi=110)
+    save_figure_atomic(fig, path, dpi=110)
     plt.close(fig)
-    tmp.replace(path)

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from pathlib import Path
 from typing import IO, Any
 
 from index.errors import DataError, GaokerenaError
+from index.files import write_json_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -78,15 +78,6 @@ class ResultLog:
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-
-def write_json_atomic(path: Path, payload: Any) -> None:
-    """Write JSON under a temporary name and rename it: never a half file that looks whole."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
 
 
 class ResumeMismatch(GaokerenaError):

@@ -114,7 +114,7 @@ def merge_identical(chunks: list[Chunk], normalized: list[str]) -> tuple[list[Ch
             merged.append(replace(chunk, row=len(merged)))
             texts.append(text)
             extra.append([])
-        elif chunk.doc_id not in merged[position].doc_ids and all(
+        elif chunk.doc_id != merged[position].doc_id and all(
                 chunk.doc_id != source.doc_id for source in extra[position]):
             extra[position].append(Source(chunk.doc_id, chunk.site, chunk.url, chunk.title))
     merged = [replace(chunk, also=chunk.also + tuple(sources)) if sources else chunk

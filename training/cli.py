@@ -174,10 +174,10 @@ def run_train_embedder(args: argparse.Namespace) -> int:
 
 
 def run_train_translation(args: argparse.Namespace) -> int:
-    import shutil
     import time
 
     from index.errors import DataError
+    from training.checkpoints import atomic_folder
     from training.embedder import PairFields, load_pairs
     from training.translation import TranslationTrainConfig, fit_translation, pair_terms
 
@@ -190,12 +190,8 @@ def run_train_translation(args: argparse.Namespace) -> int:
         raise DataError(str(error)) from None
     pairs = load_pairs(args.pairs, PairFields(args.query_field, args.document_field))
     table = fit_translation(pair_terms(pairs), config, progress=not args.quiet)
-    staging = args.out.with_name(f".{args.out.name}.partial")
-    shutil.rmtree(staging, ignore_errors=True)
-    table.save(staging)
-    if args.out.exists():
-        shutil.rmtree(args.out)
-    staging.rename(args.out)
+    with atomic_folder(args.out, "the translation table") as staging:
+        table.save(staging)
     summary = {"out": str(args.out), "pairs": len(pairs),
                "question_words": len(table.question_vocabulary),
                "answer_words": len(table.answer_vocabulary), "entries": int(table.table.nnz),

@@ -7,15 +7,13 @@ recipe's ``energy.cpu_power_watts``.
 
 from __future__ import annotations
 
-import json
-import os
 import resource
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from index.files import save_figure_atomic, write_json_atomic
 from training.recipe import EnergySettings
 
 
@@ -25,22 +23,10 @@ def loss_points(log_history: list[dict[str, Any]]) -> list[tuple[int, float]]:
             if "loss" in entry and "step" in entry]
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        temporary.write_bytes(data)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-
-
 def plot_loss(points: list[tuple[int, float]], out: Path, title: str) -> Path | None:
     """Write the training-loss curve as a PNG; ``None`` when nothing was logged."""
     if not points:
         return None
-    import io
-
     import matplotlib
 
     matplotlib.use("Agg")
@@ -55,10 +41,7 @@ def plot_loss(points: list[tuple[int, float]], out: Path, title: str) -> Path | 
     axes.set_title(title)
     axes.grid(alpha=0.3)
     figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    write_atomic(out, buffer.getvalue())
-    return out
+    return save_figure_atomic(figure, out)
 
 
 def energy_estimate(seconds: float, device: str, gpus: int, settings: EnergySettings
@@ -107,5 +90,5 @@ class Clock:
 
 
 def write_summary(summary: dict[str, Any], out: Path) -> Path:
-    write_atomic(out, (json.dumps(summary, ensure_ascii=False, indent=2) + "\n").encode())
+    write_json_atomic(out, summary)
     return out

@@ -194,14 +194,14 @@ def _resume_from(recipe: Recipe, checkpoints: Path) -> Path | None:
 def _write_recipe(recipe: Recipe, out: Path) -> None:
     import yaml
 
-    from training.report import write_atomic
+    from index.files import write_text_atomic
 
     previous = out / "recipe.yaml"
     text = yaml.safe_dump(recipe.to_dict(), allow_unicode=True, sort_keys=False)
     if previous.is_file() and previous.read_text(encoding="utf-8") != text:
         logger.warning("%s differs from this run's recipe; resuming a checkpoint with other "
                        "settings mixes two runs", previous)
-    write_atomic(previous, text.encode())
+    write_text_atomic(previous, [text])
 
 
 def _meter() -> Any:
@@ -244,15 +244,25 @@ def stderr_logging(trainer: Any, progress: bool) -> None:
     trainer.add_callback(StderrProgress() if progress else LoggerCallback())
 
 
-def save_adapter(model: Any, tokenizer: Any, out: Path, metadata: dict[str, Any]) -> Path:
+def _save_folder(model: Any, tokenizer: Any, out: Path, metadata: dict[str, Any],
+                 what: str) -> Path:
+    """``model`` (an adapter or a whole model), its tokenizer and our metadata, all or none."""
     from training.checkpoints import atomic_folder
 
-    with atomic_folder(out, "the adapter") as staging:
+    with atomic_folder(out, what) as staging:
         model.save_pretrained(staging)
         tokenizer.save_pretrained(staging)
-        (staging / METADATA_NAME).write_text(json.dumps(metadata, ensure_ascii=False, indent=2),
-                                             encoding="utf-8")
+        _write_metadata(staging, metadata)
     return out
+
+
+def _write_metadata(folder: Path, metadata: dict[str, Any]) -> None:
+    (folder / METADATA_NAME).write_text(json.dumps(metadata, ensure_ascii=False, indent=2),
+                                        encoding="utf-8")
+
+
+def save_adapter(model: Any, tokenizer: Any, out: Path, metadata: dict[str, Any]) -> Path:
+    return _save_folder(model, tokenizer, out, metadata, "the adapter")
 
 
 def save_adapters(model: Any, tokenizer: Any, out: Path, recipe: Recipe,
@@ -277,10 +287,8 @@ def save_adapters(model: Any, tokenizer: Any, out: Path, recipe: Recipe,
         with atomic_folder(out / "adapter", "the combined adapter") as staging:
             concat_lora(adapter_folder(recipe.base_adapter), stage_dir, staging)
             tokenizer.save_pretrained(staging)
-            (staging / METADATA_NAME).write_text(json.dumps(
-                {**metadata, "note": f"{recipe.base_adapter} and this stage's LoRA, "
-                 "concatenated: apply it to base_model"}, ensure_ascii=False, indent=2),
-                encoding="utf-8")
+            _write_metadata(staging, {**metadata, "note": f"{recipe.base_adapter} and this "
+                                      "stage's LoRA, concatenated: apply it to base_model"})
         files["adapter"] = str(out / "adapter")
     except AdapterError as error:
         logger.warning("%s; only stage_adapter/ was written: use --merge for a loadable "
@@ -290,16 +298,9 @@ def save_adapters(model: Any, tokenizer: Any, out: Path, recipe: Recipe,
 
 def save_merged(model: Any, tokenizer: Any, out: Path, metadata: dict[str, Any]) -> Path:
     """Fold the LoRA into the weights and write a plain transformers model folder."""
-    from training.checkpoints import atomic_folder
-
     merged = model.merge_and_unload()
     merged.config.use_cache = True
-    with atomic_folder(out, "the merged model") as staging:
-        merged.save_pretrained(staging)
-        tokenizer.save_pretrained(staging)
-        (staging / METADATA_NAME).write_text(json.dumps(metadata, ensure_ascii=False, indent=2),
-                                             encoding="utf-8")
-    return out
+    return _save_folder(merged, tokenizer, out, metadata, "the merged model")
 
 
 def build_dataset(stage: str, recipe: Recipe, tokenizer: Any, stats: DatasetStats,

@@ -22,11 +22,9 @@ same question came first; deduplication then keeps the first surviving copy.
 from __future__ import annotations
 
 import logging
-import os
-import secrets
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -35,6 +33,7 @@ from typing import Any
 from crawl.filter.config import FilterConfig
 from crawl.filter.records import CrawlRecord, read_records, text_of
 from index.errors import DataError
+from index.files import write_jsonl_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -266,39 +265,6 @@ def filter_records(
         result.pii_scrubbed.update(item.scrubbed)
         result.boilerplate_lines_removed += item.boilerplate_lines
     return result
-
-
-# --- files ---------------------------------------------------------------------------------
-
-
-def temporary_sibling(path: Path) -> Path:
-    """A fresh hidden name beside ``path``; renaming it over ``path`` is atomic (same folder).
-
-    Opened with mode ``x`` rather than through ``tempfile.mkstemp``, so the file gets the
-    user's usual permissions (umask) instead of mkstemp's owner-only 0600.
-    """
-    return path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-
-
-def write_text_atomic(path: Path, chunks: Iterable[str]) -> None:
-    """Write ``chunks`` to a temporary sibling of ``path`` and rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = temporary_sibling(path)
-    try:
-        with temp.open("x", encoding="utf-8") as out:
-            for chunk in chunks:
-                out.write(chunk)
-        os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-
-
-def write_jsonl_atomic(path: Path, rows: Sequence[dict[str, Any]]) -> None:
-    """One JSON object per line, written to a temporary file and renamed into place."""
-    import json
-
-    write_text_atomic(path, (json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
 
 
 def load_records(path: Path) -> list[CrawlRecord]:

@@ -8,19 +8,12 @@ and left-to-right, which would be unreadable.
 from __future__ import annotations
 
 import itertools
-import json
-import os
 from pathlib import Path
 from typing import Any
 
 from crawl.filter.config import FilterConfig
-from crawl.filter.pipeline import (
-    RULES,
-    FilterResult,
-    temporary_sibling,
-    write_jsonl_atomic,
-    write_text_atomic,
-)
+from crawl.filter.pipeline import RULES, FilterResult
+from index.files import save_figure_atomic, write_json_atomic, write_jsonl_atomic
 
 REPORT_VERSION = 1
 PIE_SLICES = 10
@@ -81,19 +74,12 @@ def write_report(report: dict[str, Any], result: FilterResult, report_dir: Path,
     if plots:
         written += plot_report(report, report_dir)
     report["files"] = [*sorted(path.name for path in written), "report.json"]
-    write_text_atomic(report_dir / "report.json",
-                      [json.dumps(report, ensure_ascii=False, indent=2) + "\n"])
+    write_json_atomic(report_dir / "report.json", report)
     return [*written, report_dir / "report.json"]
 
 
 def _save(figure: Any, path: Path) -> Path:
-    temp = temporary_sibling(path).with_suffix(".png")
-    try:
-        figure.savefig(temp, dpi=110, bbox_inches="tight")
-        os.replace(temp, path)
-    finally:
-        temp.unlink(missing_ok=True)
-    return path
+    return save_figure_atomic(figure, path, dpi=110, bbox_inches="tight")
 
 
 def _top_with_other(counts: dict[str, int], n: int) -> dict[str, int]:
