@@ -11,9 +11,9 @@ import io
 import json
 import os
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 
 def temporary_sibling(path: Path) -> Path:
@@ -25,32 +25,26 @@ def temporary_sibling(path: Path) -> Path:
     return path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
 
 
-def write_text_atomic(path: Path, chunks: Iterable[str]) -> None:
-    """Write ``chunks`` to a temporary sibling of ``path`` and rename it into place."""
+def _write_atomic(path: Path, binary: bool, write: Callable[[IO], object]) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = temporary_sibling(path)
     try:
-        with temp.open("x", encoding="utf-8") as out:
-            for chunk in chunks:
-                out.write(chunk)
+        with (temp.open("xb") if binary else temp.open("x", encoding="utf-8")) as out:
+            write(out)
         os.replace(temp, path)
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
+
+
+def write_text_atomic(path: Path, chunks: Iterable[str]) -> None:
+    """Write ``chunks`` to a temporary sibling of ``path`` and rename it into place."""
+    _write_atomic(path, False, lambda out: out.writelines(chunks))
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = temporary_sibling(path)
-    try:
-        with temp.open("xb") as out:
-            out.write(data)
-        os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
+    _write_atomic(path, True, lambda out: out.write(data))
 
 
 def write_json_atomic(path: Path, payload: Any) -> None:
