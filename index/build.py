@@ -22,7 +22,7 @@ from index.analyze import shared_analyzer
 from index.chunk import chunk_text
 from index.config import IndexConfig
 from index.dense import build_dense_index, save_dense_index
-from index.embed import Embedder
+from index.embed import TextEncoder
 from index.errors import DataError, IndexFormatError
 from index.lexical import LexicalIndex
 from index.manifest import MANIFEST_NAME, EmbedderInfo, Manifest, checksum_folder
@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 CHUNKS_NAME = "chunks.jsonl"
 DENSE_NAME = "dense.faiss"
+ENCODER_NAME = "encoder.faiss"
 LEXICAL_DIR = "lexical"
 
 
@@ -143,20 +144,34 @@ def _swap_into_place(staging: Path, out: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def _embed_side(model: TextEncoder | None, texts: list[str], config: IndexConfig,
+                path: Path) -> EmbedderInfo | None:
+    """Embed every passage with ``model`` into a FAISS file at ``path``; None without a model."""
+    if model is None:
+        return None
+    logger.info("embedding %d chunks with %s", len(texts), model.name)
+    dense = build_dense_index(model.encode_documents(texts), config.dense)
+    save_dense_index(dense, path)
+    return EmbedderInfo(model.name, model.dimension, model.fingerprint())
+
+
 def build_index(
     documents: list[Document],
     out: Path,
     config: IndexConfig | None = None,
-    embedder: Embedder | None = None,
+    embedder: TextEncoder | None = None,
     sources: list[str] | None = None,
     progress: bool = True,
     translation: TranslationTable | None = None,
+    encoder: TextEncoder | None = None,
 ) -> Manifest:
     """Normalize, chunk, analyze and embed ``documents``; write the index folder at ``out``.
 
-    With ``embedder=None`` the index is lexical-only (BM25), which still answers offline.
-    ``translation`` (from ``gaokerena train translation``) is stored with each passage's
-    word distribution, and search adds its score as a third fusion side.
+    ``embedder`` is the static embedder trained on our pairs and ``encoder`` a pre-trained
+    one (multilingual-e5-small by default): each becomes a dense fusion side. With neither,
+    the index is lexical-only (BM25), which still answers offline. ``translation`` (from
+    ``gaokerena train translation``) is stored with each passage's word distribution, and
+    search adds its score as another fusion side.
     """
     config = config or IndexConfig()
     if not documents:
@@ -196,18 +211,13 @@ def build_index(
             DocumentTerms.build(terms, translation.answer_vocabulary).save(
                 staging / TRANSLATION_DIR)
 
-        embedder_info = None
-        if embedder is not None:
-            logger.info("embedding %d chunks with %s", len(chunks), embedder.name)
-            vectors = embedder.encode_documents(normalized)
-            dense = build_dense_index(vectors, config.dense)
-            save_dense_index(dense, staging / DENSE_NAME)
-            embedder_info = EmbedderInfo(embedder.name, embedder.dimension,
-                                         embedder.fingerprint())
+        embedder_info = _embed_side(embedder, normalized, config, staging / DENSE_NAME)
+        encoder_info = _embed_side(encoder, normalized, config, staging / ENCODER_NAME)
 
         manifest = Manifest(
             config=config.to_dict(),
             embedder=embedder_info,
+            encoder=encoder_info,
             documents=len(documents),
             chunks=len(chunks),
             files=checksum_folder(staging),

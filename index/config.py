@@ -129,6 +129,8 @@ class FusionConfig:
     An index built with a translation table (``index build --translation``) adds a third
     side, the translation language model's score of each candidate (index/translation.py),
     with ``translation_weight``; ``translation_beta`` mixes translated and literal matches.
+    An index built with a pre-trained encoder (multilingual-e5-small by default) adds its
+    cosine as a fourth side with ``encoder_weight``, chosen on a site held out of training.
     """
 
     method: str = "score"
@@ -137,6 +139,7 @@ class FusionConfig:
     lexical_weight: float = 0.4
     candidates: int = 100
     translation_weight: float = 0.5
+    encoder_weight: float = 0.6
     translation_beta: float = 0.8
     translation_smoothing: float = 0.2
 
@@ -145,14 +148,15 @@ class FusionConfig:
             raise ValueError(f"fusion method must be one of {FUSION_METHODS}, got {self.method!r}")
         _positive("rrf_k", self.rrf_k)
         _positive("candidates", self.candidates)
-        if self.dense_weight < 0 or self.lexical_weight < 0 or self.translation_weight < 0:
+        if min(self.dense_weight, self.lexical_weight, self.translation_weight,
+               self.encoder_weight) < 0:
             raise ValueError("fusion weights must be >= 0 (for example dense_weight=1.0)")
         for name in ("translation_beta", "translation_smoothing"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"{name} must be between 0 and 1")
         if self.translation_smoothing == 0:
             raise ValueError("translation_smoothing must be > 0 (log of zero otherwise)")
-        if self.dense_weight == 0 and self.lexical_weight == 0:
+        if self.dense_weight == 0 and self.lexical_weight == 0 and self.encoder_weight == 0:
             raise ValueError("at least one fusion weight must be > 0")
 
     def to_dict(self) -> dict[str, Any]:

@@ -53,6 +53,7 @@ def fuse(
     lexical: tuple[Sequence[int], Sequence[float]] | None,
     config: FusionConfig,
     translation: tuple[Sequence[int], Sequence[float]] | None = None,
+    encoder: tuple[Sequence[int], Sequence[float]] | None = None,
 ) -> list[tuple[int, float]]:
     """Fuse whichever sides are present, with the configured method and weights.
 
@@ -61,7 +62,8 @@ def fuse(
     sides = [
         (side, weight)
         for side, weight in ((dense, config.dense_weight), (lexical, config.lexical_weight),
-                             (translation, config.translation_weight))
+                             (translation, config.translation_weight),
+                             (encoder, config.encoder_weight))
         if side is not None
     ]
     if config.method == "rrf":

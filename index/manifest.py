@@ -39,6 +39,7 @@ class Manifest:
     created: str = ""
     format_version: int = FORMAT_VERSION
     builder: str = "gaokerena-rag"
+    encoder: EmbedderInfo | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, indent=2)
@@ -63,7 +64,9 @@ class Manifest:
                     f"{FORMAT_VERSION}; rebuild the index with `gaokerena index build`"
                 )
             embedder = data.pop("embedder")
-            return cls(**data, embedder=EmbedderInfo(**embedder) if embedder else None)
+            encoder = data.pop("encoder", None)  # absent before the pre-trained encoder side
+            return cls(**data, embedder=EmbedderInfo(**embedder) if embedder else None,
+                       encoder=EmbedderInfo(**encoder) if encoder else None)
         except (json.JSONDecodeError, TypeError, AttributeError) as error:
             raise IndexFormatError(f"{path}: unreadable manifest ({error})") from None
 

@@ -15,20 +15,21 @@ from pathlib import Path
 import numpy as np
 
 from index.analyze import LexicalAnalyzer, shared_analyzer
-from index.build import CHUNKS_NAME, DENSE_NAME, LEXICAL_DIR, Chunk, Source
+from index.build import CHUNKS_NAME, DENSE_NAME, ENCODER_NAME, LEXICAL_DIR, Chunk, Source
 from index.config import FusionConfig, IndexConfig
 from index.dense import load_dense_index, score_rows, search_dense
-from index.embed import Embedder, EmbedderConfig, fingerprints_match, load_embedder
+from index.embed import EmbedderConfig, TextEncoder, fingerprints_match, load_embedder
 from index.errors import IndexFormatError, QueryError
 from index.fusion import fuse
 from index.lexical import LexicalIndex, top_k
-from index.manifest import Manifest, verify_files
+from index.manifest import EmbedderInfo, Manifest, verify_files
 from index.normalize import PersianNormalizer, persian_ratio, shared_normalizer
 from index.translation import TranslationScorer, load_scorer
 
 logger = logging.getLogger(__name__)
 
-MODES = ("hybrid", "dense", "lexical")
+# dense: the static embedder alone; encoder: the pre-trained encoder alone.
+MODES = ("hybrid", "dense", "encoder", "lexical")
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class Hit:
     dense_rank: int | None = None
     lexical_rank: int | None = None
     also: tuple[Source, ...] = ()
+    encoder_rank: int | None = None
 
     @property
     def doc_ids(self) -> tuple[str, ...]:
@@ -78,8 +80,21 @@ def check_question_size(question: str, max_chars: int) -> None:
 
 
 @dataclass
+class DenseSide:
+    """One embedding model with the FAISS index of its passage vectors."""
+
+    model: TextEncoder
+    index: object
+
+
+@dataclass
 class Retriever:
-    """Search an index folder. Build it with :func:`Retriever.load`."""
+    """Search an index folder. Build it with :func:`Retriever.load`.
+
+    Up to four sides rank the passages: BM25 (``lexical``), the static embedder trained on
+    our pairs (``dense``), a pre-trained encoder (``encoder``) and the word-translation
+    table (``translation``); ``config.fusion`` weighs them.
+    """
 
     folder: Path
     manifest: Manifest
@@ -87,27 +102,29 @@ class Retriever:
     chunks: list[Chunk]
     lexical: LexicalIndex | None
     dense: object | None
-    embedder: Embedder | None
+    embedder: TextEncoder | None
     normalizer: PersianNormalizer
     analyzer: LexicalAnalyzer
     limits: QueryLimits = field(default_factory=QueryLimits)
     translation: TranslationScorer | None = None
+    encoder_side: DenseSide | None = None
 
     @classmethod
     def load(
         cls,
         folder: str | Path,
-        embedder: Embedder | str | None = None,
+        embedder: TextEncoder | str | None = None,
         *,
         mode: str = "hybrid",
         fusion: FusionConfig | None = None,
         verify: bool = True,
         limits: QueryLimits | None = None,
+        encoder: TextEncoder | str | None = None,
     ) -> Retriever:
-        """Open an index; ``embedder`` defaults to the one named in its manifest.
+        """Open an index; ``embedder`` and ``encoder`` default to those in its manifest.
 
         Raises:
-            IndexFormatError: missing or damaged files, or an embedder that differs from the
+            IndexFormatError: missing or damaged files, or a model that differs from the
                 one that built the index.
         """
         if mode not in MODES:
@@ -129,45 +146,64 @@ class Retriever:
                 f"{folder}: {CHUNKS_NAME} has {len(chunks)} passages, the manifest says "
                 f"{manifest.chunks}; rebuild the index"
             )
-        lexical = LexicalIndex.load(folder / LEXICAL_DIR) if mode != "dense" else None
-        dense = None
-        if mode != "lexical":
-            if manifest.embedder is None:
-                if mode == "dense" or embedder is not None:
-                    raise IndexFormatError(
-                        f"{folder}: this index is lexical-only (built without an embedder); "
-                        "rebuild it with --embedder to search densely"
-                    )
+        if mode in ("dense", "encoder"):
+            info = manifest.embedder if mode == "dense" else manifest.encoder
+            if info is None:
+                option = "--embedder" if mode == "dense" else "--encoder"
+                raise IndexFormatError(f"{folder}: this index has no {mode} side; rebuild it "
+                                       f"with {option} to search in {mode} mode")
+        elif manifest.embedder is None and manifest.encoder is None:
+            if embedder is not None or encoder is not None:
+                raise IndexFormatError(
+                    f"{folder}: this index is lexical-only (built without an embedder or "
+                    "encoder); rebuild it with --encoder to search densely"
+                )
+            if mode == "hybrid":
                 logger.info("%s is lexical-only; searching with BM25", folder)
-                embedder = None
-            else:
-                embedder = _matching_embedder(folder, manifest, embedder)
-                dense = load_dense_index(folder / DENSE_NAME, config.dense)
-                if dense.ntotal != manifest.chunks:
-                    raise IndexFormatError(f"{folder}: {DENSE_NAME} does not match the passages")
-        else:
-            embedder = None
+        lexical = LexicalIndex.load(folder / LEXICAL_DIR) if mode in ("hybrid", "lexical") \
+            else None
+        dense_side = encoder_side = None
+        if mode in ("hybrid", "dense") and manifest.embedder is not None:
+            dense_side = _open_side(folder, DENSE_NAME, manifest.embedder, embedder, manifest,
+                                    config)
+        elif embedder is not None and mode == "hybrid":
+            raise IndexFormatError(f"{folder}: this index has no static embedder side; "
+                                   "search without --embedder")
+        if mode in ("hybrid", "encoder") and manifest.encoder is not None:
+            encoder_side = _open_side(folder, ENCODER_NAME, manifest.encoder, encoder,
+                                      manifest, config)
+        elif encoder is not None and mode == "hybrid":
+            raise IndexFormatError(f"{folder}: this index has no encoder side; rebuild it "
+                                   "with --encoder or search without one")
         return cls(
             folder=folder,
             manifest=manifest,
             config=config,
             chunks=chunks,
             lexical=lexical,
-            dense=dense,
-            embedder=embedder,
+            dense=dense_side.index if dense_side else None,
+            embedder=dense_side.model if dense_side else None,
             normalizer=shared_normalizer(config.normalizer),
             analyzer=shared_analyzer(config.lexical),
             limits=limits or QueryLimits(),
             translation=load_scorer(folder, config.fusion.translation_beta,
                                     config.fusion.translation_smoothing)
             if mode == "hybrid" else None,
+            encoder_side=encoder_side,
         )
 
     @property
+    def encoder(self) -> TextEncoder | None:
+        return self.encoder_side.model if self.encoder_side else None
+
+    @property
     def mode(self) -> str:
-        if self.dense is not None and self.lexical is not None:
+        dense = self.dense is not None or self.encoder_side is not None
+        if dense and self.lexical is not None:
             return "hybrid"
-        return "dense" if self.dense is not None else "lexical"
+        if self.encoder_side is not None and self.dense is None:
+            return "encoder"
+        return "dense" if dense else "lexical"
 
     def check_query(self, query: str) -> str:
         """Normalize a query, or raise QueryError saying why it cannot be searched."""
@@ -188,65 +224,86 @@ class Retriever:
         if k <= 0:
             raise QueryError(f"k must be at least 1, got {k}")
         normalized = self.check_query(query)
-        candidates = max(k, self.config.fusion.candidates)
-        lexical_side = dense_side = None
-        lexical_rank: dict[int, int] = {}
-        dense_rank: dict[int, int] = {}
-        all_lexical = vector = None
+        fusion = self.config.fusion
+        candidates = max(k, fusion.candidates)
         query_terms = self.analyzer(normalized)
+        sides: dict[str, tuple[list[int], list[float]]] = {}
+        all_lexical = None
+        vectors: dict[str, tuple[object, np.ndarray]] = {}
         if self.lexical is not None:
             all_lexical = self.lexical.scores(query_terms)
             scores, rows = top_k(all_lexical, candidates)
-            lexical_side = (rows.tolist(), scores.tolist())
-            lexical_rank = {row: i + 1 for i, row in enumerate(lexical_side[0])}
-        if self.dense is not None and self.embedder is not None:
-            vector = self.embedder.encode_queries([normalized])
-            scores, rows = search_dense(self.dense, vector, candidates)
+            sides["lexical"] = (rows.tolist(), scores.tolist())
+        weights = {"dense": fusion.dense_weight, "encoder": fusion.encoder_weight}
+        for name, side in (("dense", self._dense_side()), ("encoder", self.encoder_side)):
+            if side is None or (weights[name] == 0 and self.mode == "hybrid"):
+                continue  # a side that cannot change the ranking costs no query encoding
+            vector = side.model.encode_queries([normalized])
+            scores, rows = search_dense(side.index, vector, candidates)
             keep = rows[0] >= 0
-            dense_side = (rows[0][keep].tolist(), scores[0][keep].tolist())
-            dense_rank = {row: i + 1 for i, row in enumerate(dense_side[0])}
-        if self.config.fusion.method == "score" and dense_side and lexical_side:
-            dense_side, lexical_side = self._complete_scores(
-                dense_side, lexical_side, all_lexical, vector
-            )
+            sides[name] = (rows[0][keep].tolist(), scores[0][keep].tolist())
+            vectors[name] = (side.index, vector[0])
+        ranks = {name: {row: i + 1 for i, row in enumerate(rows)}
+                 for name, (rows, _) in sides.items()}
+        if fusion.method == "score" and len(sides) > 1:
+            sides = self._complete_scores(sides, all_lexical, vectors)
 
-        translation_side = None
-        if self.translation is not None and self.config.fusion.translation_weight > 0:
-            union = list(dict.fromkeys([*(dense_side[0] if dense_side else []),
-                                        *(lexical_side[0] if lexical_side else [])]))
+        if self.translation is not None and fusion.translation_weight > 0:
+            union = list(dict.fromkeys(row for rows, _ in sides.values() for row in rows))
             scores = self.translation.scores(query_terms, union)
             order = np.argsort(-scores, kind="stable")
-            translation_side = ([union[i] for i in order], scores[order].tolist())
-        fused = fuse(dense_side, lexical_side, self.config.fusion, translation_side)
+            sides["translation"] = ([union[i] for i in order], scores[order].tolist())
+        fused = fuse(sides.get("dense"), sides.get("lexical"), fusion, sides.get("translation"),
+                     sides.get("encoder"))
         hits = []
         for rank, (row, score) in enumerate(fused[:k], start=1):
             chunk = self.chunks[row]
             hits.append(
                 Hit(rank=rank, score=float(score), doc_id=chunk.doc_id, chunk=row,
                     text=chunk.text, site=chunk.site, url=chunk.url, title=chunk.title,
-                    dense_rank=dense_rank.get(row), lexical_rank=lexical_rank.get(row),
-                    also=chunk.also)
+                    dense_rank=ranks.get("dense", {}).get(row),
+                    lexical_rank=ranks.get("lexical", {}).get(row),
+                    encoder_rank=ranks.get("encoder", {}).get(row), also=chunk.also)
             )
         return hits
 
+    def _dense_side(self) -> DenseSide | None:
+        if self.dense is None or self.embedder is None:
+            return None
+        return DenseSide(self.embedder, self.dense)
 
-    def _complete_scores(self, dense_side, lexical_side, all_lexical, vector):
-        """Give every candidate its real score on both sides, for a fair weighted sum.
+    @staticmethod
+    def _complete_scores(sides, all_lexical, vectors):
+        """Give every candidate its real score on every side, for a fair weighted sum.
 
-        A passage in one side's top list but not the other's still has a score there; BM25
-        has it already, the dense side recomputes it from the stored vector.
+        A passage in one side's top list but not another's still has a score there; BM25
+        has it already, a dense side recomputes it from the stored vector.
         """
-        union = list(dict.fromkeys([*dense_side[0], *lexical_side[0]]))
-        dense_scores = dict(zip(*dense_side, strict=True))
-        missing = [row for row in union if row not in dense_scores]
-        recomputed = score_rows(self.dense, vector[0], missing)
-        floor = min(dense_side[1]) if dense_side[1] else 0.0
-        for position, row in enumerate(missing):
-            dense_scores[row] = float(recomputed[position]) if recomputed is not None else floor
-        return (
-            (union, [dense_scores[row] for row in union]),
-            (union, [float(all_lexical[row]) for row in union]),
-        )
+        union = list(dict.fromkeys(row for rows, _ in sides.values() for row in rows))
+        completed = {}
+        for name, (rows, values) in sides.items():
+            if name == "lexical":
+                completed[name] = (union, [float(all_lexical[row]) for row in union])
+                continue
+            known = dict(zip(rows, values, strict=True))
+            missing = [row for row in union if row not in known]
+            index, vector = vectors[name]
+            recomputed = score_rows(index, vector, missing)
+            floor = min(values) if values else 0.0
+            for position, row in enumerate(missing):
+                known[row] = float(recomputed[position]) if recomputed is not None else floor
+            completed[name] = (union, [known[row] for row in union])
+        return completed
+
+
+def _open_side(folder: Path, file_name: str, info: EmbedderInfo,
+               model: TextEncoder | str | None, manifest: Manifest,
+               config: IndexConfig) -> DenseSide:
+    model = _matching_model(folder, info, model)
+    index = load_dense_index(folder / file_name, config.dense)
+    if index.ntotal != manifest.chunks:
+        raise IndexFormatError(f"{folder}: {file_name} does not match the passages")
+    return DenseSide(model, index)
 
 
 def _read_chunks(path: Path) -> list[Chunk]:
@@ -263,20 +320,19 @@ def _read_chunks(path: Path) -> list[Chunk]:
     return chunks
 
 
-def _matching_embedder(folder: Path, manifest: Manifest, embedder: Embedder | str | None):
-    info = manifest.embedder
-    assert info is not None
-    if embedder is None:
-        embedder = load_embedder(EmbedderConfig(name=info.name, show_progress=False))
-    elif isinstance(embedder, str):
-        embedder = load_embedder(EmbedderConfig(name=embedder, show_progress=False))
-    if embedder.dimension != info.dimension or not fingerprints_match(
-        embedder.fingerprint(), info.fingerprint
+def _matching_model(folder: Path, info: EmbedderInfo, model: TextEncoder | str | None):
+    """The model that built a side (by name when none is given), checked by fingerprint."""
+    if model is None:
+        model = load_embedder(EmbedderConfig(name=info.name, show_progress=False))
+    elif isinstance(model, str):
+        model = load_embedder(EmbedderConfig(name=model, show_progress=False))
+    if model.dimension != info.dimension or not fingerprints_match(
+        model.fingerprint(), info.fingerprint
     ):
         raise IndexFormatError(
             f"{folder} was built with the embedder {info.name!r} ({info.dimension} dimensions); "
-            f"{embedder.name!r} ({embedder.dimension} dimensions) encodes differently, so its "
+            f"{model.name!r} ({model.dimension} dimensions) encodes differently, so its "
             "vectors cannot be compared. Search with the original embedder or rebuild the index "
             "with this one."
         )
-    return embedder
+    return model

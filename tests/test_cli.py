@@ -52,18 +52,18 @@ def test_index_build_help_explains_its_options(capsys):
 def test_build_with_an_embedder_makes_a_hybrid_index(capsys, tmp_path, tiny_embedder_dir):
     code, out, _ = run(capsys, "index", "build", "--input", DEMO_KB, "--text-field", "question",
                        "--text-field", "answer", "--embedder", tiny_embedder_dir,
-                       "--out", tmp_path / "idx", "--json", "--quiet")
+                       "--no-encoder", "--out", tmp_path / "idx", "--json", "--quiet")
     assert code == 0
     summary = json.loads(out)
     assert summary["documents"] == 200 and summary["mode"] == "hybrid"
+    assert summary["encoder"] is None
     assert (tmp_path / "idx" / "manifest.json").is_file()
 
 
-def test_build_offline_without_embedder_warns_and_falls_back_to_bm25(capsys, tmp_path):
-    code, out, err = run(capsys, "index", "build", "--input", DEMO_KB, "--out", tmp_path / "idx",
-                         "--json", "--quiet")
+def test_build_with_no_embedder_is_bm25_only(capsys, tmp_path):
+    code, out, _ = run(capsys, "index", "build", "--input", DEMO_KB, "--no-embedder",
+                       "--out", tmp_path / "idx", "--json", "--quiet")
     assert code == 0
-    assert "warning" in err and "gaokerena train embedder" in err
     assert json.loads(out)["mode"] == "lexical"
     assert not (tmp_path / "idx" / DENSE_NAME).exists()
 
