@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import errno
 import logging
-import os
 import shutil
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +21,7 @@ from transformers import Trainer
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
 from index.errors import GaokerenaError
+from index.files import replace_folder, write_folder_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -83,42 +82,19 @@ def remove_stale_partials(run_dir: Path) -> list[Path]:
     return removed
 
 
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 @contextmanager
 def atomic_folder(final: Path, what: str) -> Iterator[Path]:
-    """Yield a hidden staging folder; on success it replaces ``final`` in one rename."""
-    final = Path(final)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    staging = final.parent / f"{STAGING_PREFIX}{final.name}-{uuid.uuid4().hex[:8]}"
-    staging.mkdir()
+    """``index.files.write_folder_atomic``, with a failed write explained as a :class:`SaveError`.
+
+    ``what`` names the output in the message ("the adapter", "the merged model").
+    """
     try:
-        yield staging
-        _fsync_dir(staging)
+        with write_folder_atomic(final) as staging:
+            yield staging
     except BaseException as error:
-        shutil.rmtree(staging, ignore_errors=True)
         if _is_write_failure(error) and not isinstance(error, GaokerenaError):
             raise _save_error(what, error) from error
         raise
-    old = None
-    if final.exists():
-        old = final.parent / f"{STAGING_PREFIX}old-{final.name}-{uuid.uuid4().hex[:8]}"
-        os.replace(final, old)
-    os.replace(staging, final)
-    _fsync_dir(final.parent)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 class AtomicCheckpointTrainer(Trainer):
@@ -151,11 +127,8 @@ class AtomicCheckpointTrainer(Trainer):
         finally:
             self._staging_root = None
         if self.args.should_save:
-            final = run_dir / name
-            if final.exists():  # the same step saved again, e.g. after resuming at the end
-                shutil.rmtree(final)
-            os.replace(staging / name, final)
-            _fsync_dir(run_dir)
+            final = run_dir / name  # may exist: the same step saved again after resuming
+            replace_folder(staging / name, final)
             shutil.rmtree(staging, ignore_errors=True)
             self._rotate(run_dir, keep=final)
         self.accelerator.wait_for_everyone()
