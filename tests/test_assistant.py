@@ -1,8 +1,10 @@
 import json
 
 import pytest
+from langchain_core.callbacks import BaseCallbackHandler
 
 from assistant.pipeline import Assistant, AssistantConfig, cited_numbers
+from assistant.prompts import SYSTEM_PROMPT
 from assistant.safety import DISCLAIMER
 from index.errors import QueryError
 
@@ -96,6 +98,16 @@ def test_citation_numbers_are_read_in_both_digit_systems():
     assert cited_numbers("طبق [۲] و [3] و [12]") == {2, 3, 12}
 
 
+class PromptRecorder(BaseCallbackHandler):
+    """A LangChain callback that keeps the messages each chat model call was given."""
+
+    def __init__(self):
+        self.seen = []
+
+    def on_chat_model_start(self, serialized, messages, **kwargs):
+        self.seen.extend(messages)
+
+
 def test_langchain_retriever_and_chain_run_end_to_end(demo_retriever):
     from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
@@ -105,7 +117,19 @@ def test_langchain_retriever_and_chain_run_end_to_end(demo_retriever):
     documents = retriever.invoke(QUESTION)
     assert len(documents) == 3 and documents[0].metadata["doc_id"].startswith("demo-")
     chain = build_rag_chain(retriever, FakeListChatModel(responses=["استراحت کنید [1]"]))
-    assert chain.invoke(QUESTION) == "استراحت کنید [1]"
+    prompts = PromptRecorder()
+    assert chain.invoke(QUESTION, config={"callbacks": [prompts]}) == "استراحت کنید [1]"
+    # The model must get our prompt: system rules, then the retrieved passages, numbered
+    # and fenced, then the question.
+    (messages,) = prompts.seen
+    assert [m.type for m in messages] == ["system", "human"]
+    assert messages[0].content == SYSTEM_PROMPT
+    user = messages[1].content
+    assert user.endswith(QUESTION)
+    for number, document in enumerate(documents, start=1):
+        assert f"<<<منبع {number} | {document.metadata['source']}>>>" in user
+        assert document.page_content.split()[0] in user
+    assert "<<<منبع 4" not in user
 
 
 def test_ask_command_prints_both_modes_as_json(demo_index, capsys):
