@@ -13,14 +13,28 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from importlib.metadata import entry_points
 from pathlib import Path
 
-from index.errors import GaokerenaError
+from index.errors import DataError, GaokerenaError
 
 ENTRY_POINT_GROUP = "gaokerena.commands"
 LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
+
+
+@contextmanager
+def invalid_option(what: str = "option") -> Iterator[None]:
+    """A config dataclass's ``ValueError`` becomes the one-line user error ``main`` prints.
+
+    Every command builds its configs inside this, so a bad option reads the same everywhere:
+    ``error: invalid option: k must be > 0, e.g. 5, got 0``.
+    """
+    try:
+        yield
+    except ValueError as error:
+        raise DataError(f"invalid {what}: {error}") from None
 
 
 class CommandRegistry:
@@ -173,7 +187,6 @@ def _fusion_config(args: argparse.Namespace, base=None):
     from dataclasses import replace
 
     from index.config import FusionConfig
-    from index.errors import DataError
 
     changes = {name: value for name, value in (
         ("method", args.fusion), ("dense_weight", args.dense_weight),
@@ -181,10 +194,8 @@ def _fusion_config(args: argparse.Namespace, base=None):
         ("translation_weight", args.translation_weight)) if value is not None}
     if base is None and not changes:
         return None
-    try:
+    with invalid_option("fusion option"):
         return replace(base or FusionConfig(), **changes)
-    except ValueError as error:
-        raise DataError(f"invalid fusion option: {error}") from None
 
 
 def _load_retriever(args: argparse.Namespace, embedder=None):
@@ -206,21 +217,19 @@ def run_build(args: argparse.Namespace) -> int:
 
     from index.config import ChunkConfig, DenseConfig, FusionConfig, IndexConfig
     from index.embed import DEFAULT_EMBEDDER, EmbedderConfig, load_embedder
-    from index.errors import DataError, EmbedderUnavailable
+    from index.errors import EmbedderUnavailable
     from index.records import FieldConfig, LoadReport, load_documents
 
     started = time.perf_counter()
     log = logging.getLogger("gaokerena.index")
     fields = FieldConfig(text_fields=tuple(args.text_field or ("answer",)), id_field=args.id_field)
-    try:
+    with invalid_option():
         config = IndexConfig(
             chunk=ChunkConfig(max_words=args.max_words, overlap_words=args.overlap_words,
                               merge_identical=not args.keep_identical),
             dense=DenseConfig(kind=args.dense_kind),
             fusion=_fusion_config(args) or FusionConfig(),
         )
-    except ValueError as error:
-        raise DataError(f"invalid option: {error}") from None
     documents = []
     report = LoadReport()
     for source in args.input:

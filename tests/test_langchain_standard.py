@@ -12,9 +12,9 @@ pytest.importorskip(
     reason="pip install --no-deps 'langchain-tests>=0.3.22,<0.4' (`make install` does)",
 )
 
-from langchain_tests.integration_tests import RetrieversIntegrationTests  # noqa: E402
+from langchain_tests.integration_tests import RetrieversIntegrationTests
 
-from assistant.langchain import GaokerenaRetriever  # noqa: E402
+from assistant.langchain import GaokerenaRetriever
 
 
 class TestGaokerenaRetriever(RetrieversIntegrationTests):
