@@ -86,6 +86,45 @@ def test_a_failing_model_keeps_the_other_answer(demo_retriever):
     answers = Assistant(demo_retriever, FailsWithoutSources()).compare(QUESTION)
     assert "endpoint down" in answers["plain"].note
     assert answers["rag"].citations[0].cited and not answers["rag"].note
+    # a failed answer to an emergency still leads with the guidance
+    assistant = Assistant(demo_retriever, FailsWithoutSources())
+    failed = assistant.compare(EMERGENCY)["plain"]
+    assert failed.emergency and "endpoint down" in failed.text
+    assert failed.text.startswith(assistant.detector.detect(EMERGENCY).guidance)
+
+
+class TwoWays:
+    """A model whose whole reply and streamed reply are the same words."""
+
+    backend, model_id = "test", "two-ways"
+    words = ("طبق ", "[2]", " استراحت کنید.")
+
+    def generate(self, messages, config):
+        return "".join(self.words)
+
+    def stream(self, messages, config):
+        yield from self.words
+
+
+@pytest.mark.parametrize("question", [QUESTION, EMERGENCY])
+def test_answer_is_what_the_stream_says(demo_retriever, question):
+    for assistant in (Assistant(demo_retriever), Assistant(demo_retriever, TwoWays())):
+        for mode in ("rag", "plain"):
+            answer = assistant.answer(question, mode)
+            assert answer.text == "".join(assistant.stream(question, mode)), (assistant, mode)
+    sources, words = assistant.stream_with_sources(question)
+    answer = assistant.answer(question, "rag")
+    assert "".join(words) == answer.text
+    assert [c.doc_id for c in sources] == [c.doc_id for c in answer.citations]
+    assert [c.number for c in answer.citations if c.cited] == [2]
+
+
+def test_one_length_limit_for_the_retriever_and_the_assistant(demo_retriever):
+    limit = demo_retriever.limits.max_chars
+    assistant = Assistant(demo_retriever)
+    assert assistant.max_question_chars == limit
+    with pytest.raises(QueryError, match=f"{limit:,}"):
+        assistant.answer("سر " * limit)
 
 
 def test_streaming_starts_with_guidance_and_ends_with_disclaimer(generative):

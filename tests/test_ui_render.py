@@ -140,7 +140,7 @@ def test_closing_the_merged_stream_stops_the_producers():
 def test_sources_match_the_extractive_answer_numbering(retriever):
     assistant = Assistant(retriever)
     answer = assistant.answer(QUESTION, "rag")
-    sources = assistant.sources(QUESTION)
+    sources, _ = assistant.stream_with_sources(QUESTION)
     assert [(c.number, c.doc_id, c.cited) for c in sources] == [
         (c.number, c.doc_id, c.cited) for c in answer.citations]
 
@@ -150,8 +150,8 @@ def test_sources_of_a_model_are_the_prompt_passages_with_its_numbers(retriever):
 
     generator = ScriptedGenerator()
     assistant = Assistant(retriever, generator, AssistantConfig(k=4))
-    sources = assistant.sources(QUESTION)
-    answer = "".join(assistant.stream(QUESTION, "rag"))
+    sources, words = assistant.stream_with_sources(QUESTION)
+    answer = "".join(words)
     prompt = generator.last_messages[-1]["content"]
     assert [c.number for c in sources] == list(range(1, len(sources) + 1)) and sources
     for c in sources:

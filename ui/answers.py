@@ -1,10 +1,10 @@
 """The assistant as the page uses it: one answer stream per column and the RAG sources.
 
-The text of both columns comes from ``Assistant.stream(question, mode)``, the same call the
-command line uses, so the page shows exactly what the assistant says. The sources panel needs
-the numbered passages the RAG answer was given; ``Assistant.stream`` yields text only, so they
-are recomputed here from the same retriever with the same settings (retrieval is
-deterministic, so the numbers match the ``[n]`` in the answer).
+The text of both columns comes from the assistant's own streams (``Assistant.stream`` for
+plain, ``Assistant.stream_with_sources`` for rag), the calls the command line's answers are
+built from, so the page shows exactly what the assistant says. The RAG column's stream comes
+with the numbered passages its prompt holds, from the same single retrieval, so the sources
+panel's numbers are the ``[n]`` in the answer.
 """
 
 from __future__ import annotations
