@@ -22,6 +22,10 @@ from index.errors import DataError, GaokerenaError
 
 ENTRY_POINT_GROUP = "gaokerena.commands"
 LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
+#: The pip extra (pyproject.toml) each package's commands need beyond the base install,
+#: which is the retriever and the assistant; a module named here needs its own extra.
+EXTRAS = {"ui": "ui", "crawl": "crawl", "training": "train", "evaluation": "eval"}
+MODULE_EXTRAS = {"redis": "distributed", "scrapy_redis": "distributed"}
 
 
 @contextmanager
@@ -35,6 +39,20 @@ def invalid_option(what: str = "option") -> Iterator[None]:
         yield
     except ValueError as error:
         raise DataError(f"invalid {what}: {error}") from None
+
+
+def missing_extra(error: ModuleNotFoundError, package: str) -> str | None:
+    """What to install when a command of ``package`` lacks a library, or None if not ours.
+
+    The base install (``pip install gaokerena-rag``) leaves out Gradio, Scrapy, bert-score
+    and the like; their commands import them lazily, so a missing one surfaces here.
+    """
+    missing = (error.name or "").split(".")[0]
+    extra = MODULE_EXTRAS.get(missing) or EXTRAS.get(package)
+    if not missing or missing in EXTRAS or missing in ("index", "assistant") or extra is None:
+        return None
+    return (f"this command needs {missing}, which is not installed: "
+            f"pip install 'gaokerena-rag[{extra}]' (or 'gaokerena-rag[all]' for everything)")
 
 
 class CommandRegistry:
@@ -91,6 +109,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except GaokerenaError as error:
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as error:
+        message = missing_extra(error, args.func.__module__.split(".")[0])
+        if message is None:
+            raise
+        print(f"error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
