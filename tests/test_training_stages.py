@@ -223,9 +223,14 @@ def test_interrupted_run_resumes_from_the_saved_step(tiny_cohere_dir, tmp_path):
                   callbacks=[callback(on_step_end=on_step_end)])
     checkpoints = tmp_path / "a" / "pretrain" / "checkpoints"
     assert sorted(p.name for p in checkpoints.iterdir()) == ["checkpoint-2"]
+    half = checkpoints / "checkpoint-3"  # as a kill during the next save would leave it
+    half.mkdir()
+    (half / "model.safetensors").write_bytes(b"partial")
+    (half / "trainer_state.json").write_text('{"global_step": 3, "log_hist')
 
     resumed = run_stage("pretrain", recipe, progress=False)
     assert resumed["resumed_from"] == str(checkpoints / "checkpoint-2")
+    assert not half.exists()
     assert (resumed["steps"], resumed["steps_this_session"]) == (4, 2)
 
     straight = run_stage("pretrain", tiny(tiny_cohere_dir, tmp_path / "b", *overrides),
