@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from crawl.filter.config import FilterConfig
-from crawl.filter.pipeline import RULES, FilterResult
+from crawl.filter.result import RULES, FilterResult
 from index.files import save_figure_atomic, write_json_atomic, write_jsonl_atomic
 
 REPORT_VERSION = 1
