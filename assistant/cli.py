@@ -29,6 +29,7 @@ def register(registry) -> None:
 
 
 def run_ask(args: argparse.Namespace) -> int:
+    from assistant.extractive import source_label
     from assistant.options import BackendConfig, assistant_config, load_generator
     from assistant.pipeline import Assistant
     from index.errors import DataError
@@ -62,6 +63,6 @@ def run_ask(args: argparse.Namespace) -> int:
         if cited:
             print("\nمنابع:")
             for citation in cited:
-                source = " · ".join(p for p in (citation.title, citation.site, citation.url) if p)
-                print(f"[{citation.number}] {source or citation.doc_id}")
+                source = " · ".join(p for p in (source_label(citation), citation.url) if p)
+                print(f"[{citation.number}] {source}")
     return 0

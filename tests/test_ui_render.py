@@ -225,3 +225,18 @@ def test_a_vote_after_an_interrupted_line_is_kept(tmp_path):
     path.write_text('{"vote": "tie"}\n{"vote": "pl', encoding="utf-8")
     VoteStore(path).append(preference_record(Pair("پرسش", "الف", "ب"), "rag", {}))
     assert [r["vote"] for r in read_votes(path)] == ["tie", "rag"]
+
+
+def test_a_source_without_a_title_is_named_by_its_first_words_and_site_not_its_id():
+    from assistant.extractive import source_label
+
+    untitled = Citation(1, "dev-01950", "سردرد یک‌طرفه با تهوع و حساسیت به نور دارم، میگرن است؟ "
+                        "بله، این نشانه‌ها با میگرن جور است.", "doctoreto", "", "", 1.0)
+    label = source_label(untitled)
+    assert label == "سردرد یک‌طرفه با تهوع و حساسیت به نور … · doctoreto"
+    html_text = sources_html([untitled])
+    assert f'<span class="gk-title" dir="auto">{label}</span>' in html_text
+    assert "dev-01950" not in html_text
+    titled = Citation(2, "d2", "متن", "site", "https://example.org/a", "میگرن", 1.0)
+    assert source_label(titled) == "میگرن · site"
+    assert source_label(Citation(3, "d3", "", "", "", "", 1.0)) == "d3"  # nothing else to show
