@@ -318,6 +318,19 @@ def test_hub_model_offline_fails_fast_with_the_fix(monkeypatch):
     assert time.perf_counter() - started < 10
 
 
+def test_tiny_recipe_on_a_fresh_clone_says_how_to_build_its_model(monkeypatch, tmp_path,
+                                                                   capsys):
+    from index.cli import main
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.chdir(tmp_path)  # no models/tiny-aya here, as in a fresh clone
+    assert main(["train", "pretrain", "--recipe", "tiny"]) == 2
+    err = capsys.readouterr().err
+    assert "there is no folder models/tiny-aya here" in err
+    assert "python benchmarks/training_tiny.py --build-model models/tiny-aya" in err
+    assert len(err.strip().splitlines()) == 1
+
+
 def test_cli_trains_and_prints_a_json_summary(tiny_cohere_dir, tmp_path, capsys):
     from index.cli import main
 

@@ -187,6 +187,9 @@ class Recipe:
     model: str = ""
     output_dir: str = "runs/{stage}"
     base_adapter: str | None = None
+    #: What to do when ``model`` is missing, added to the error (the tiny recipe's local model
+    #: is built by a script, not downloaded).
+    model_help: str | None = None
     data: DataSettings = field(default_factory=DataSettings)
     lora: LoraSettings = field(default_factory=LoraSettings)
     train: TrainSettings = field(default_factory=TrainSettings)

@@ -369,7 +369,7 @@ def run_stage(stage: str, recipe: Recipe, merge: bool = False, progress: bool = 
 
     check_optimizer(recipe.train.optimizer)
     try:
-        preflight(recipe.model, recipe.base_adapter, recipe.data.max_length)
+        preflight(recipe.model, recipe.base_adapter, recipe.data.max_length, recipe.model_help)
     except ValueError as error:
         raise RecipeError(str(error)) from None
     tokenizer = load_tokenizer(recipe.model)
