@@ -107,3 +107,37 @@ def test_package_data_names_existing_files_and_ships_every_data_file(package):
         shipped |= matched
     left_out = sorted(str(p.relative_to(REPO)) for p in _data_files(package) - shipped)
     assert not left_out, f"data files a wheel would leave out: {left_out}"
+
+
+PACKAGES = ("index", "assistant", "ui", "crawl", "training", "evaluation")
+
+
+def test_each_package_names_what_it_offers_and_importing_them_loads_nothing_heavy():
+    script = ("import sys; import " + ", ".join(PACKAGES) + "; "
+              "print(sorted(m for m in ('numpy', 'torch', 'hazm', 'faiss', 'gradio', 'scrapy', "
+              "'transformers') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=60, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert done.returncode == 0 and done.stdout.strip() == "[]", done.stderr
+    import importlib
+
+    for name in PACKAGES:
+        package = importlib.import_module(name)
+        assert package.__all__, name
+        for exported in package.__all__:
+            assert getattr(package, exported).__name__ == exported, (name, exported)
+        with pytest.raises(AttributeError):
+            package.not_a_public_name  # noqa: B018
+
+
+def test_the_readme_python_example_runs_with_the_public_names(tmp_path, monkeypatch):
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    (example,) = [block.split("```")[0] for block in readme.split("```python\n")[1:]]
+    imports = [line for line in example.splitlines() if line.startswith("from ")]
+    assert imports == ["from assistant import Assistant",
+                       "from index import Retriever, build_index, load_documents"]
+    monkeypatch.chdir(tmp_path)
+    kb = repr(str(REPO / "index" / "data" / "demo_kb.jsonl"))
+    code = example.replace('"index/data/demo_kb.jsonl"', kb)
+    exec(compile(code, "README.md", "exec"), {})
+    assert (tmp_path / "indexes" / "demo" / "manifest.json").is_file()
