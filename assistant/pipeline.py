@@ -244,8 +244,11 @@ class Assistant:
 
     def stream(self, question: str, mode: str = "rag") -> Iterator[str]:
         """Yield the answer as it grows: guidance first, then the model's words, disclaimer last."""
-        plan = self.plan(self.check_question(question), mode)
-        yield from plan.framed(self._words(plan))
+        yield from self.stream_plan(self.plan(self.check_question(question), mode))
+
+    def stream_plan(self, plan: Plan) -> Iterator[str]:
+        """The growing text of a planned answer (for callers that checked the question once)."""
+        return plan.framed(self._words(plan))
 
     def stream_with_sources(self, question: str) -> tuple[list[Citation], Iterator[str]]:
         """The RAG answer's sources and its growing text, from one retrieval.
@@ -254,7 +257,7 @@ class Assistant:
         of them a model cited is known once its reply is complete: :func:`cited_numbers`).
         """
         plan = self.plan(self.check_question(question), "rag")
-        return plan.citations(None), plan.framed(self._words(plan))
+        return plan.citations(None), self.stream_plan(plan)
 
 
 def _citation(number: int, hit: Hit, cited: bool) -> Citation:

@@ -11,6 +11,7 @@ import pytest
 
 from assistant.backends.base import GenerationError
 from assistant.pipeline import Assistant, AssistantConfig, Citation
+from assistant.safety import DISCLAIMER
 from ui.answers import mark_cited, with_k
 from ui.render import emergency_html, escape_chat, safe_url, sources_html, visible_prefix
 from ui.streams import run_columns
@@ -240,3 +241,18 @@ def test_a_source_without_a_title_is_named_by_its_first_words_and_site_not_its_i
     titled = Citation(2, "d2", "متن", "site", "https://example.org/a", "میگرن", 1.0)
     assert source_label(titled) == "میگرن · site"
     assert source_label(Citation(3, "d3", "", "", "", "", 1.0)) == "d3"  # nothing else to show
+
+
+def test_a_column_streams_a_checked_question_without_checking_it_again(retriever, monkeypatch):
+    from ui.answers import answer_stream
+
+    assistant = Assistant(retriever)
+    question = assistant.check_question(QUESTION)  # as check_request does, once
+
+    def checked_twice(self, question):
+        raise AssertionError("the question was checked again")
+
+    monkeypatch.setattr(Assistant, "check_question", checked_twice)
+    text = "".join(answer_stream(assistant, question, "rag"))
+    assert text == "".join(assistant.stream_plan(assistant.plan(question, "rag")))
+    assert text.endswith(DISCLAIMER) and "[1]" in text
