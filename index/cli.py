@@ -12,9 +12,11 @@ import argparse
 import json
 import logging
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from importlib import metadata
 from importlib.metadata import entry_points
 from pathlib import Path
 
@@ -53,6 +55,29 @@ def missing_extra(error: ModuleNotFoundError, package: str) -> str | None:
         return None
     return (f"this command needs {missing}, which is not installed: "
             f"pip install 'gaokerena-rag[{extra}]' (or 'gaokerena-rag[all]' for everything)")
+
+
+def missing_packages(extra: str, requirements: list[str] | None = None) -> list[str]:
+    """The distributions of ``extra`` (pyproject's optional dependencies) not installed here.
+
+    Read from the installed project's metadata, so the list of an extra lives only in
+    pyproject.toml; a source tree that was never installed has none and checks nothing.
+    """
+    if requirements is None:
+        try:
+            requirements = metadata.requires("gaokerena-rag") or []
+        except metadata.PackageNotFoundError:
+            return []
+    marker = re.compile(rf"""extra\s*==\s*["']{re.escape(extra)}["']""")
+    missing = []
+    for requirement in requirements:
+        if marker.search(requirement):
+            name = re.match(r"[A-Za-z0-9_.\-]+", requirement).group()
+            try:
+                metadata.version(name)
+            except metadata.PackageNotFoundError:
+                missing.append(name)
+    return missing
 
 
 class CommandRegistry:
@@ -105,6 +130,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler.setLevel(level)
     handler.setFormatter(logging.Formatter(LOG_FORMAT))
     logging.basicConfig(level=level, handlers=[handler])  # no-op where logging is set up
+    extra = EXTRAS.get(args.func.__module__.split(".")[0])
+    missing = missing_packages(extra) if extra else []
+    if missing:  # say so before any work, not after hours of training
+        print(f"error: this command needs {', '.join(missing)}, which is not installed: "
+              f"pip install 'gaokerena-rag[{extra}]' (or 'gaokerena-rag[all]' for everything)",
+              file=sys.stderr)
+        return 2
     try:
         return int(args.func(args) or 0)
     except GaokerenaError as error:

@@ -141,3 +141,19 @@ def test_the_readme_python_example_runs_with_the_public_names(tmp_path, monkeypa
     code = example.replace('"index/data/demo_kb.jsonl"', kb)
     exec(compile(code, "README.md", "exec"), {})
     assert (tmp_path / "indexes" / "demo" / "manifest.json").is_file()
+
+
+def test_a_command_whose_extra_is_not_installed_stops_before_any_work(monkeypatch, capsys):
+    from importlib import metadata
+
+    from index import cli
+
+    requirements = ['pyyaml>=6; extra == "train"', 'not-installed-anywhere>=1; extra == "train"',
+                    'gradio>=6; extra == "ui"', "numpy>=1.24"]
+    assert cli.missing_packages("train", requirements) == ["not-installed-anywhere"]
+    assert cli.missing_packages("ui", requirements) == []
+    monkeypatch.setattr(metadata, "requires", lambda name: requirements)
+    assert cli.main(["train", "pretrain", "--recipe", "no-such-recipe"]) == 2
+    err = capsys.readouterr().err
+    assert err == ("error: this command needs not-installed-anywhere, which is not installed: "
+                   "pip install 'gaokerena-rag[train]' (or 'gaokerena-rag[all]' for everything)\n")
