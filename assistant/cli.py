@@ -6,12 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from assistant.options import (
-    add_backend_options,
-    add_generation_options,
-    build_generator,
-    generation_config,
-)
+from assistant.options import add_backend_options, add_generation_options
 
 
 def register(registry) -> None:
@@ -34,7 +29,9 @@ def register(registry) -> None:
 
 
 def run_ask(args: argparse.Namespace) -> int:
-    from assistant.pipeline import Assistant, AssistantConfig
+    from assistant.extractive import source_label
+    from assistant.options import BackendConfig, assistant_config, load_generator
+    from assistant.pipeline import Assistant
     from index.errors import DataError
 
     question = " ".join(args.question)
@@ -42,16 +39,13 @@ def run_ask(args: argparse.Namespace) -> int:
     if needs_index and args.index is None:
         raise DataError("--index DIR is needed for grounded (rag) or extractive answers; build "
                         "one with `gaokerena index build`, or use --mode plain with a model")
+    config, backend = assistant_config(args), BackendConfig.from_args(args)
     retriever = None
     if args.index is not None:
         from index.retriever import Retriever
 
         retriever = Retriever.load(args.index)
-    try:
-        config = AssistantConfig(k=args.k, generation=generation_config(args))
-    except ValueError as error:
-        raise DataError(f"invalid option: {error}") from None
-    assistant = Assistant(retriever, build_generator(args), config)
+    assistant = Assistant(retriever, load_generator(backend), config)
     if args.mode == "both":
         answers = assistant.compare(question)
     else:
@@ -69,6 +63,6 @@ def run_ask(args: argparse.Namespace) -> int:
         if cited:
             print("\nمنابع:")
             for citation in cited:
-                source = " · ".join(p for p in (citation.title, citation.site, citation.url) if p)
-                print(f"[{citation.number}] {source or citation.doc_id}")
+                source = " · ".join(p for p in (source_label(citation), citation.url) if p)
+                print(f"[{citation.number}] {source}")
     return 0

@@ -7,6 +7,7 @@ generated, so nothing can be invented; the reader sees which text answers the qu
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from index.retriever import Hit
 
@@ -14,17 +15,37 @@ HEADER = "پاسخ‌های بازیابی‌شده از منابع (متن بد
 NO_RESULT = "متنی مرتبط با این پرسش در منابع پیدا نشد. لطفاً پرسش را با جزئیات بیشتر بنویسید."
 
 
+LABEL_WORDS = 8
+
+
 @dataclass(frozen=True)
 class ExtractiveAnswer:
     text: str
     sources: list[Hit] = field(default_factory=list)
 
-    def to_dict(self) -> dict:
-        return {"text": self.text, "sources": [hit.to_dict() for hit in self.sources]}
+
+class Source(Protocol):
+    """A retrieved passage with where it came from (a ``Hit`` or an answer's ``Citation``)."""
+
+    doc_id: str
+    text: str
+    title: str
+    site: str
 
 
-def source_label(hit: Hit) -> str:
-    return " · ".join(part for part in (hit.title, hit.site, hit.url) if part) or hit.doc_id
+def source_label(source: Source) -> str:
+    """The one name a source goes by, in prompts, answers, the CLI and the web app.
+
+    Its title and site; without a title, the passage's first words (a QA record's passage
+    starts with its question) and the site, so a reader never sees a bare document id such
+    as ``dev-01950`` unless there is nothing else: «سردرد یک‌طرفه با تهوع و حساسیت به نور …
+    · doctoreto».
+    """
+    heading = source.title.strip()
+    if not heading:
+        words = source.text.split()
+        heading = " ".join(words[:LABEL_WORDS]) + (" …" if len(words) > LABEL_WORDS else "")
+    return " · ".join(part for part in (heading, source.site) if part) or source.doc_id
 
 
 def extractive_answer(hits: list[Hit], passages: int = 2) -> ExtractiveAnswer:
@@ -42,5 +63,6 @@ def extractive_answer(hits: list[Hit], passages: int = 2) -> ExtractiveAnswer:
     if not chosen:
         return ExtractiveAnswer(NO_RESULT)
     quoted = "\n\n".join(f"[{n}] «{hit.text}»" for n, hit in enumerate(chosen, start=1))
-    sources = "\n".join(f"[{n}] {source_label(hit)}" for n, hit in enumerate(chosen, start=1))
+    sources = "\n".join(f"[{n}] {' · '.join(p for p in (source_label(hit), hit.url) if p)}"
+                        for n, hit in enumerate(chosen, start=1))
     return ExtractiveAnswer(f"{HEADER}\n\n{quoted}\n\nمنابع:\n{sources}", chosen)

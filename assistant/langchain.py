@@ -33,11 +33,12 @@ class GaokerenaRetriever(BaseRetriever):
         return cls(retriever=Retriever.load(folder, **load_kwargs), k=k)
 
     def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, k: int | None = None
     ) -> list[Document]:
+        """``retriever.invoke(query, k=1)`` overrides the ``k`` set at construction."""
         return [
             Document(page_content=hit.text, metadata=hit.to_dict() | {"source": source_label(hit)})
-            for hit in self.retriever.search(query, k=self.k)
+            for hit in self.retriever.search(query, k=self.k if k is None else k)
         ]
 
 

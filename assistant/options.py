@@ -1,26 +1,96 @@
-"""Command-line options for choosing a backend and decoding, shared by every command that
-answers (``ask``, ``serve``, ``eval``): same names, same defaults, same loading code, so a
-model that answers in the terminal answers the same way on the page and in an evaluation.
+"""Which model answers: one :class:`BackendConfig`, one loader, one set of command-line options.
+
+Every command that answers (``ask``, ``serve``, ``eval``) and the Hugging Face Space describe
+the backend as a ``BackendConfig`` and load it with :func:`load_generator`: same names, same
+defaults, same loading code, so a model that answers in the terminal answers the same way on
+the page and in an evaluation. argparse appears only where options become a config.
 """
 
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass
+
+from index.cli import invalid_option
 
 BACKENDS = ("extractive", "hf", "openai")
 
 
+@dataclass(frozen=True)
+class BackendConfig:
+    """The answering backend and where its model is.
+
+    ``extractive`` needs nothing (it quotes passages); ``hf`` loads ``model`` (default
+    Gaokerena) with an optional LoRA ``adapter`` on ``device``; ``openai`` calls ``base_url``
+    serving ``model`` (both may come from ``GAOKERENA_OPENAI_*`` variables instead).
+    ``timeout_s`` and ``retries`` left ``None`` keep the openai backend's own defaults.
+    """
+
+    backend: str = "extractive"
+    model: str | None = None
+    adapter: str | None = None
+    merge: bool = False
+    device: str | None = None
+    base_url: str | None = None
+    timeout_s: float | None = None
+    retries: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got "
+                             f"{self.backend!r}")
+        if self.timeout_s is not None and self.timeout_s <= 0:
+            raise ValueError(f"timeout must be > 0 seconds, e.g. 60, got {self.timeout_s}")
+        if self.retries is not None and self.retries < 0:
+            raise ValueError(f"retries must be >= 0, e.g. 2, got {self.retries}")
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> BackendConfig:
+        """The config :func:`add_backend_options` asked for; a bad value is a user error."""
+        with invalid_option():
+            return cls(backend=args.backend, model=args.model, adapter=args.adapter,
+                       merge=args.merge, device=args.device, base_url=args.base_url,
+                       timeout_s=args.timeout, retries=args.retries)
+
+
+def load_generator(config: BackendConfig):
+    """The generator ``config`` names, or None for the extractive backend (no model)."""
+    if config.backend == "hf":
+        from assistant.backends.hf import DEFAULT_MODEL, HFConfig, HFGenerator
+
+        with invalid_option():
+            hf = HFConfig(model=config.model or DEFAULT_MODEL, adapter=config.adapter,
+                          merge=config.merge, device=config.device)
+        return HFGenerator(hf)
+    if config.backend == "openai":
+        from dataclasses import replace
+
+        from assistant.backends.openai_backend import OpenAIConfig, OpenAIGenerator
+
+        openai = OpenAIConfig.from_env(base_url=config.base_url, model=config.model)
+        changes = {"timeout_s": config.timeout_s, "max_retries": config.retries}
+        with invalid_option():
+            openai = replace(openai, **{k: v for k, v in changes.items() if v is not None})
+        return OpenAIGenerator(openai)
+    return None
+
+
 def add_backend_options(parser: argparse.ArgumentParser, default: str = "extractive",
                         choices: tuple[str, ...] = BACKENDS) -> None:
-    """--backend, --model, --adapter, --merge, --base-url."""
+    """--backend, --model, --adapter, --merge, --device, --base-url, --timeout, --retries."""
     parser.add_argument("--backend", choices=choices, default=default)
     parser.add_argument("--model", help="hf: hub id or folder (default: "
                         "gaokerena/gaokerena-v1.0); openai: the served model name (or "
                         "GAOKERENA_OPENAI_MODEL)")
     parser.add_argument("--adapter", help="hf: a peft LoRA adapter (hub id or folder)")
     parser.add_argument("--merge", action="store_true", help="hf: merge the adapter into the model")
+    parser.add_argument("--device", help="hf: cpu, cuda, cuda:1 ... (default: cuda if present)")
     parser.add_argument("--base-url", help="openai: e.g. http://127.0.0.1:8000/v1 "
                         "(or GAOKERENA_OPENAI_BASE_URL)")
+    parser.add_argument("--timeout", type=float, help="openai: seconds to wait on the server "
+                        "(default: 60 or GAOKERENA_OPENAI_TIMEOUT)")
+    parser.add_argument("--retries", type=int,
+                        help="openai: retries of a failed request (default: 2)")
 
 
 def add_generation_options(parser: argparse.ArgumentParser) -> None:
@@ -31,31 +101,17 @@ def add_generation_options(parser: argparse.ArgumentParser) -> None:
 
 
 def generation_config(args: argparse.Namespace):
-    """The decoding settings the options ask for; a bad value is a user error."""
+    """The decoding settings :func:`add_generation_options` asked for."""
     from assistant.backends.base import GenerationConfig
-    from index.errors import DataError
 
-    try:
+    with invalid_option():
         return (GenerationConfig.paper() if args.paper_settings
                 else GenerationConfig(max_new_tokens=args.max_new_tokens))
-    except ValueError as error:
-        raise DataError(f"invalid option: {error}") from None
 
 
-def hf_generator(args: argparse.Namespace):
-    """A local transformers model from --model/--adapter/--merge (and --device if given)."""
-    from assistant.backends.hf import DEFAULT_MODEL, HFConfig, HFGenerator
+def assistant_config(args: argparse.Namespace):
+    """``AssistantConfig`` from --k and the generation options (``ask``, ``serve``, ``eval``)."""
+    from assistant.pipeline import AssistantConfig
 
-    return HFGenerator(HFConfig(model=args.model or DEFAULT_MODEL, adapter=args.adapter,
-                                merge=args.merge, device=getattr(args, "device", None)))
-
-
-def build_generator(args: argparse.Namespace):
-    """The generator ``--backend`` names, or None for the extractive backend."""
-    if args.backend == "hf":
-        return hf_generator(args)
-    if args.backend == "openai":
-        from assistant.backends.openai_backend import OpenAIConfig, OpenAIGenerator
-
-        return OpenAIGenerator(OpenAIConfig.from_env(base_url=args.base_url, model=args.model))
-    return None
+    with invalid_option():
+        return AssistantConfig(k=args.k, generation=generation_config(args))

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from assistant.backends.base import GenerationConfig, GenerationError, Generator
+from assistant.backends.base import GenerationConfig, GenerationError, Generator, Message
 from assistant.extractive import extractive_answer, source_label
 from assistant.prompts import Passage, fit_passages, plain_messages, rag_messages
 from assistant.safety import DISCLAIMER
-from index.retriever import Hit, Retriever, check_question_size
+from index.retriever import Hit, QueryLimits, Retriever, check_question_size
 
 MODES = ("rag", "plain")
 NEEDS_GENERATOR = (
@@ -31,16 +31,19 @@ _PERSIAN_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹", "0123456789")
 
 @dataclass(frozen=True)
 class AssistantConfig:
-    """How many passages to retrieve and fit, and how to decode."""
+    """How many passages to retrieve and fit, and how to decode.
+
+    The longest question accepted is the retriever's (``index.retriever.QueryLimits``): one
+    limit for searching and answering.
+    """
 
     k: int = 5
     quote_passages: int = 2
     context_tokens: int = 3072
-    max_question_chars: int = 4000
     generation: GenerationConfig = field(default_factory=GenerationConfig)
 
     def __post_init__(self) -> None:
-        for name in ("k", "quote_passages", "context_tokens", "max_question_chars"):
+        for name in ("k", "quote_passages", "context_tokens"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
 
@@ -86,6 +89,43 @@ def cited_numbers(text: str) -> set[int]:
     return {int(n.translate(_PERSIAN_DIGITS)) for n in _CITATION.findall(text)}
 
 
+@dataclass
+class Plan:
+    """One answer before its words: everything but the model's reply.
+
+    ``answer`` and ``stream`` both start here, so the emergency check, the retrieval, the
+    passages that fit and their numbering are the same whichever way the words arrive.
+    ``messages`` is None when no model is called; ``body`` is then the whole answer body
+    (quoted passages, or the note that plain answers need a model).
+    """
+
+    mode: str
+    emergency: Any
+    shown: list[Hit]
+    messages: list[Message] | None
+    body: str = ""
+    note: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def citations(self, body: str | None) -> list[Citation]:
+        """The shown passages as citations; ``body`` None: the model's reply is not known yet.
+
+        Extractive answers quote, and so cite, every passage they show; a model's answer
+        cites the passages whose ``[n]`` its reply contains.
+        """
+        numbers = cited_numbers(body) if self.messages is not None and body else set()
+        return [_citation(n, hit, self.messages is None or n in numbers)
+                for n, hit in enumerate(self.shown, start=1)]
+
+    def framed(self, words: Iterable[str]) -> Iterator[str]:
+        """Emergency guidance first, then the body's words, the disclaimer last."""
+        if self.emergency:
+            yield self.emergency.guidance + "\n\n"
+        yield from words
+        yield "\n\n"
+        yield DISCLAIMER
+
+
 class Assistant:
     """Answers questions from a retriever and an optional generator (None: extractive)."""
 
@@ -108,147 +148,116 @@ class Assistant:
     def model_id(self) -> str:
         return self.generator.model_id if self.generator else "none"
 
+    @property
+    def max_question_chars(self) -> int:
+        """The longest question accepted: the retriever's limit (or the default one)."""
+        return (self.retriever.limits if self.retriever is not None else QueryLimits()).max_chars
+
     def check_question(self, question: str) -> str:
         """The question, stripped; QueryError (with what to do) when it cannot be answered."""
-        check_question_size(question, self.config.max_question_chars)
         if self.retriever is not None:
-            self.retriever.check_query(question)
+            self.retriever.check_query(question)  # size, words, Persian
+        else:
+            check_question_size(question, self.max_question_chars)
         return question.strip()
+
+    def plan(self, question: str, mode: str = "rag", hits: list[Hit] | None = None) -> Plan:
+        """Everything an answer needs before the model speaks, for a checked question.
+
+        ``hits`` None retrieves when the mode needs passages.
+        """
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+        plan = Plan(mode, self.detector.detect(question), [], None)
+        if mode == "plain" and self.generator is None:
+            plan.body, plan.note = NEEDS_GENERATOR, "needs a generative model"
+            return plan
+        if mode == "rag" and self.retriever is not None and hits is None:
+            started = time.perf_counter()
+            hits = self.retriever.search(question, k=self.config.k)
+            plan.timings["retrieval_s"] = time.perf_counter() - started
+        hits = hits or []
+        if self.generator is None:
+            started = time.perf_counter()
+            quoted = extractive_answer(hits, self.config.quote_passages)
+            plan.timings["generation_s"] = time.perf_counter() - started
+            plan.body, plan.shown = quoted.text, list(quoted.sources)
+        elif mode == "rag":
+            fitted = fit_passages(question, [Passage(n, h.text, source_label(h)) for n, h
+                                             in enumerate(hits, start=1)],
+                                  self._count_tokens, self._prompt_budget())
+            plan.shown = [hits[position] for position, _ in fitted]
+            plan.messages = rag_messages(question, [passage for _, passage in fitted])
+        else:
+            plan.messages = plain_messages(question)
+        return plan
 
     def _count_tokens(self, text: str) -> int:
         count = getattr(self.generator, "count_tokens", None)
         return count(text) if count else len(text) // 3
 
-    def _retrieve(self, question: str) -> tuple[list[Hit], float]:
-        if self.retriever is None:
-            return [], 0.0
-        started = time.perf_counter()
-        hits = self.retriever.search(question, k=self.config.k)
-        return hits, time.perf_counter() - started
-
-    def _frame(self, body: str, emergency) -> str:
-        parts = [emergency.guidance] if emergency else []
-        return "\n\n".join([*parts, body.strip(), DISCLAIMER])
-
-    def _passages(self, question: str, hits: list[Hit]) -> tuple[list[Passage], list[Hit]]:
-        candidates = [Passage(i, h.text, source_label(h)) for i, h in enumerate(hits, start=1)]
+    def _prompt_budget(self) -> int:
         budget = self.config.context_tokens
         window = getattr(self.generator, "context_window", None)
         if window:  # leave room for the answer inside the model's context
             budget = min(budget, window - self.config.generation.max_new_tokens)
-        fitted = fit_passages(question, candidates, self._count_tokens, budget)
-        # fitted keeps rank order, so walking the hits once pairs them even when two
-        # passages have the same text (doctors reuse answers).
-        remaining = iter(hits)
-        used = [next(h for h in remaining if h.text == p.text) for p in fitted]
-        return fitted, used
+        return budget
 
-    def _extractive(self, question: str, hits: list[Hit] | None = None,
-                    ) -> tuple[str, list[Citation], dict[str, float]]:
-        """Quoted passages as the answer body, with their citations and timings."""
-        timings: dict[str, float] = {}
-        if hits is None:
-            hits, timings["retrieval_s"] = self._retrieve(question)
+    def _words(self, plan: Plan) -> Iterator[str]:
+        if plan.messages is None:
+            yield plan.body.strip()
+        else:
+            yield from self.generator.stream(plan.messages, self.config.generation)
+
+    def _complete(self, plan: Plan, body: str, note: str = "",
+                  citations: list[Citation] | None = None) -> Answer:
+        return Answer(mode=plan.mode, text="".join(plan.framed([body.strip()])),
+                      citations=plan.citations(body) if citations is None else citations,
+                      emergency=plan.emergency is not None,
+                      emergency_category=plan.emergency.category if plan.emergency else None,
+                      timings={k: round(v, 4) for k, v in plan.timings.items()},
+                      backend=self.backend, model_id=self.model_id, note=note or plan.note)
+
+    def _generate(self, plan: Plan) -> Answer:
+        if plan.messages is None:
+            return self._complete(plan, plan.body)
         started = time.perf_counter()
-        extractive = extractive_answer(hits, self.config.quote_passages)
-        timings["generation_s"] = time.perf_counter() - started
-        citations = [_citation(n, h, True) for n, h in enumerate(extractive.sources, start=1)]
-        return extractive.text, citations, timings
+        body = self.generator.generate(plan.messages, self.config.generation)
+        plan.timings["generation_s"] = time.perf_counter() - started
+        return self._complete(plan, body)
 
     def answer(self, question: str, mode: str = "rag") -> Answer:
         """Answer in ``mode`` ('rag' or 'plain'); raises QueryError for unusable questions."""
-        if mode not in MODES:
-            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-        question = self.check_question(question)
-        emergency = self.detector.detect(question)
-        timings: dict[str, float] = {}
-        citations: list[Citation] = []
-        note = ""
-        if mode == "plain" and self.generator is None:
-            body, note = NEEDS_GENERATOR, "needs a generative model"
-        elif self.generator is None:
-            body, citations, timings = self._extractive(question)
-        else:
-            hits, used = [], []
-            if mode == "rag":
-                hits, timings["retrieval_s"] = self._retrieve(question)
-                passages, used = self._passages(question, hits)
-                messages = rag_messages(question, passages)
-            else:
-                messages = plain_messages(question)
-            started = time.perf_counter()
-            body = self.generator.generate(messages, self.config.generation)
-            timings["generation_s"] = time.perf_counter() - started
-            numbers = cited_numbers(body)
-            citations = [_citation(n, h, n in numbers) for n, h in enumerate(used, start=1)]
-        return Answer(mode=mode, text=self._frame(body, emergency), citations=citations,
-                      emergency=emergency is not None,
-                      emergency_category=emergency.category if emergency else None,
-                      timings={k: round(v, 4) for k, v in timings.items()},
-                      backend=self.backend, model_id=self.model_id, note=note)
-
-    def sources(self, question: str) -> list[Citation]:
-        """The passages a RAG answer to ``question`` shows, numbered as that answer numbers them.
-
-        For a streamed answer, whose text carries no sources, a caller (the web app) shows
-        these beside it. Extractive answers quote, and so cite, every passage they show; a
-        model's prompt holds the passages that fit its context window, and which of them it
-        cited is known only once its answer is complete (see :func:`cited_numbers`).
-        """
-        question = self.check_question(question)
-        return self._shown(question, self._retrieve(question)[0])
-
-    def stream_with_sources(self, question: str) -> tuple[list[Citation], Iterator[str]]:
-        """The RAG answer's sources and its growing text, from one retrieval.
-
-        What the web app shows side by side; :meth:`sources` then :meth:`stream` would
-        retrieve (and fit the passages to the model) twice.
-        """
-        question = self.check_question(question)
-        hits = self._retrieve(question)[0]
-        return self._shown(question, hits), self._stream(question, "rag", hits)
-
-    def _shown(self, question: str, hits: list[Hit]) -> list[Citation]:
-        if self.generator is None:
-            shown, cited = extractive_answer(hits, self.config.quote_passages).sources, True
-        else:
-            shown, cited = self._passages(question, hits)[1], False
-        return [_citation(n, h, cited) for n, h in enumerate(shown, start=1)]
+        return self._generate(self.plan(self.check_question(question), mode))
 
     def compare(self, question: str) -> dict[str, Answer]:
         """Both modes for one question; a failing generation keeps the other mode's answer."""
-        self.check_question(question)
+        question = self.check_question(question)
         answers = {}
         for mode in ("plain", "rag"):
+            plan = self.plan(question, mode)
             try:
-                answers[mode] = self.answer(question, mode)
+                answers[mode] = self._generate(plan)
             except GenerationError as error:
-                answers[mode] = Answer(mode, self._frame(f"خطا: {error}", None), [], False, None,
-                                       {}, self.backend, self.model_id, note=str(error))
+                answers[mode] = self._complete(plan, f"خطا: {error}", str(error), [])
         return answers
 
     def stream(self, question: str, mode: str = "rag") -> Iterator[str]:
         """Yield the answer as it grows: guidance first, then the model's words, disclaimer last."""
-        yield from self._stream(self.check_question(question), mode, None)
+        yield from self.stream_plan(self.plan(self.check_question(question), mode))
 
-    def _stream(self, question: str, mode: str, hits: list[Hit] | None) -> Iterator[str]:
-        """``stream`` for a checked question; ``hits`` None retrieves when the mode needs it."""
-        emergency = self.detector.detect(question)
-        if emergency:
-            yield emergency.guidance + "\n\n"
-        if self.generator is None:
-            body = NEEDS_GENERATOR if mode == "plain" else self._extractive(question, hits)[0]
-            yield body.strip() + "\n\n"
-        else:
-            if mode == "rag":
-                if hits is None:
-                    hits, _ = self._retrieve(question)
-                messages = rag_messages(question, self._passages(question, hits)[0])
-            else:
-                messages = plain_messages(question)
-            yield from self.generator.stream(messages, self.config.generation)
-            yield "\n\n"
-        yield DISCLAIMER
+    def stream_plan(self, plan: Plan) -> Iterator[str]:
+        """The growing text of a planned answer (for callers that checked the question once)."""
+        return plan.framed(self._words(plan))
+
+    def stream_with_sources(self, question: str) -> tuple[list[Citation], Iterator[str]]:
+        """The RAG answer's sources and its growing text, from one retrieval.
+
+        What the web app shows side by side: the passages as numbered in the prompt (which
+        of them a model cited is known once its reply is complete: :func:`cited_numbers`).
+        """
+        plan = self.plan(self.check_question(question), "rag")
+        return plan.citations(None), self.stream_plan(plan)
 
 
 def _citation(number: int, hit: Hit, cited: bool) -> Citation:

@@ -78,20 +78,23 @@ def fit_passages(
     passages: Sequence[Passage],
     count_tokens: Callable[[str], int],
     budget: int,
-) -> list[Passage]:
+) -> list[tuple[int, Passage]]:
     """Keep the best-ranked whole passages whose prompt fits in ``budget`` tokens.
 
-    Passages are kept in rank order and never cut: a half passage misquotes its source.
-    Each passage is tokenized once (a prompt's length is the sum of its parts, to within a
-    token or two per part). Numbers are reassigned 1..n so citations stay contiguous.
+    Returns ``(position in passages, passage renumbered 1..n)`` for each one kept, in rank
+    order, so a caller pairs them with its hits by position: two passages with the same
+    text (doctors reuse answers) stay two. Passages are never cut: a half passage misquotes
+    its source. Each passage is tokenized once (a prompt's length is the sum of its parts, to
+    within a token or two per part).
     """
     frame = "\n".join([SYSTEM_PROMPT, RAG_INSTRUCTIONS, QUESTION_LABEL, question.strip()])
     used = count_tokens(frame)
-    kept: list[Passage] = []
-    for passage in passages:
+    kept: list[int] = []
+    for position, passage in enumerate(passages):
         cost = count_tokens(format_passages([passage])) + 2
         if used + cost > budget:
             continue
-        kept.append(passage)
+        kept.append(position)
         used += cost
-    return [Passage(i, p.text, p.source) for i, p in enumerate(kept, start=1)]
+    return [(position, Passage(number, passages[position].text, passages[position].source))
+            for number, position in enumerate(kept, start=1)]

@@ -72,8 +72,8 @@ def main(argv: list[str] | None = None) -> int:
 
     sys.path.insert(0, str(REPO))
     import datasets
+    from transformers import Trainer
 
-    from training.checkpoints import AtomicCheckpointTrainer
     from training.modeling import add_lora, resolve_hardware
     from training.packing import PaddingCollator
     from training.recipe import load_recipe
@@ -100,8 +100,8 @@ def main(argv: list[str] | None = None) -> int:
                                           "attention_mask": [[1] * block] * len(ids)})
     with tempfile.TemporaryDirectory() as work:
         train_args = training_arguments(recipe, Path(work), hardware, progress=not args.json)
-        trainer = AtomicCheckpointTrainer(model=model, args=train_args, train_dataset=dataset,
-                                          data_collator=PaddingCollator(0))
+        trainer = Trainer(model=model, args=train_args, train_dataset=dataset,
+                          data_collator=PaddingCollator(0))
         stderr_logging(trainer, progress=not args.json)
         if hardware.device == "cuda":
             torch.cuda.reset_peak_memory_stats()

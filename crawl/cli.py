@@ -102,10 +102,11 @@ def run_site(args: argparse.Namespace) -> int:
     from crawl.config import DEFAULT_USER_AGENT, CrawlConfig
     from crawl.frontier import JobMismatch
     from crawl.runner import run_crawl
+    from index.cli import invalid_option
     from index.errors import GaokerenaError
 
     level = logging.getLogger().getEffectiveLevel()
-    try:
+    with invalid_option():
         config = CrawlConfig(
             site=args.site, out=args.out, job=args.job, base_url=args.base_url,
             max_items=args.max_items, max_depth=args.depth, delay=args.delay,
@@ -116,8 +117,6 @@ def run_site(args: argparse.Namespace) -> int:
             fsync=not args.no_fsync, retry_failed=args.retry_failed,
             progress=not args.quiet and not args.json, log_level=logging.getLevelName(level),
         )
-    except ValueError as error:
-        raise GaokerenaError(str(error)) from error
     try:
         summary = run_crawl(config)
     except JobMismatch as error:

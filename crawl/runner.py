@@ -7,7 +7,6 @@ process running one :class:`~scrapy.crawler.CrawlerProcess`.
 from __future__ import annotations
 
 import fcntl
-import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,7 +15,7 @@ from pathlib import Path
 from crawl.config import CrawlConfig
 from crawl.frontier import Frontier, JobMismatch
 from crawl.sink import JsonlSink, part_path
-from index.files import write_jsonl_atomic
+from index.files import write_json_atomic, write_jsonl_atomic
 
 
 def run_crawl(config: CrawlConfig) -> dict:
@@ -79,8 +78,7 @@ def _run(config: CrawlConfig) -> dict:
     else:
         summary["failures"] = stats.get("gaokerena/failed", 0) + stats.get("gaokerena/blocked", 0)
         summary["failures_file"] = str(config.job_dir / "failures.jsonl")
-    (config.job_dir / "last_run.json").write_text(json.dumps(summary, indent=2) + "\n",
-                                                  encoding="utf-8")
+    write_json_atomic(config.job_dir / "last_run.json", summary)
     return summary
 
 

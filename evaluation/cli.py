@@ -11,7 +11,14 @@ import json
 import logging
 from pathlib import Path
 
-from assistant.options import hf_generator
+from assistant.options import (
+    BackendConfig,
+    add_backend_options,
+    add_generation_options,
+    load_generator,
+)
+from index.cli import invalid_option
+from index.errors import DataError
 
 logger = logging.getLogger(__name__)
 
@@ -24,43 +31,10 @@ def register(registry) -> None:
     _register_reference(group)
 
 
-def _add_backend_options(parser: argparse.ArgumentParser, default: str,
-                         choices: tuple[str, ...]) -> None:
-    """The answering commands' backend options, plus what long evaluation runs need."""
-    from assistant.options import add_backend_options
-
-    add_backend_options(parser, default, choices)
-    parser.add_argument("--device", help="hf: cpu, cuda, cuda:1 ... (default: cuda if present)")
-    parser.add_argument("--timeout", type=float, help="openai: seconds to wait on the server")
-    parser.add_argument("--retries", type=int, default=2,
-                        help="openai: retries of a failed request (default: 2)")
-
-
-def _openai(base_url: str | None, model: str | None, timeout: float | None, retries: int):
-    from dataclasses import replace
-
-    from assistant.backends.openai_backend import OpenAIConfig, OpenAIGenerator
-    from index.errors import DataError
-
-    config = OpenAIConfig.from_env(base_url=base_url, model=model)
-    try:
-        config = replace(config, max_retries=retries,
-                         **({"timeout_s": timeout} if timeout else {}))
-    except ValueError as error:
-        raise DataError(f"invalid option: {error}") from None
-    return OpenAIGenerator(config)
-
-
 def _workers(value: int) -> int:
     if value <= 0:
-        raise _invalid(ValueError(f"--workers must be > 0, e.g. 4, got {value}"))
+        raise DataError(f"invalid option: --workers must be > 0, e.g. 4, got {value}")
     return value
-
-
-def _invalid(error: ValueError):
-    from index.errors import DataError
-
-    return DataError(f"invalid option: {error}")
 
 
 # --- eval mcq ---------------------------------------------------------------------------
@@ -79,7 +53,7 @@ def _register_mcq(group) -> None:
     )
     mcq.add_argument("--data", action="append", required=True, type=Path,
                      metavar="FILE_OR_DIR", help="a .jsonl file or a folder of them; repeat")
-    _add_backend_options(mcq, "hf", ("hf", "openai"))
+    add_backend_options(mcq, "hf", ("hf", "openai"))
     mcq.add_argument("--mode", choices=("plain", "rag", "both"), default="both")
     mcq.add_argument("--index", type=Path, help="index folder (needed for rag)")
     mcq.add_argument("--k", type=int, default=5, help="passages retrieved per question")
@@ -121,13 +95,11 @@ def _register_mcq(group) -> None:
 def _mcq_scorer(args: argparse.Namespace):
     from evaluation.loglik import LoglikConfig, LoglikScorer
 
-    generator = hf_generator(args)
+    generator = load_generator(BackendConfig.from_args(args))
     batch = args.batch_size or (1 if generator.device == "cpu" else 8)
-    try:
+    with invalid_option():
         config = LoglikConfig(length_norm=args.length_norm, batch_questions=batch,
                               chat_template=False if args.no_chat_template else None)
-    except ValueError as error:
-        raise _invalid(error) from None
     return LoglikScorer(generator.model, generator.tokenizer, config), generator.model_id
 
 
@@ -136,12 +108,11 @@ def run_mcq_command(args: argparse.Namespace) -> int:
     from evaluation.mcq_data import load_mcq, problems_message
     from evaluation.mcq_report import build_report, format_report, plot_report
     from evaluation.resume import check_settings
-    from index.errors import DataError
     from index.files import write_json_atomic
 
     if args.threads is not None:
         if args.threads <= 0:
-            raise _invalid(ValueError(f"--threads must be > 0, got {args.threads}"))
+            raise DataError(f"invalid option: --threads must be > 0, got {args.threads}")
         import torch
 
         torch.set_num_threads(args.threads)
@@ -155,12 +126,10 @@ def run_mcq_command(args: argparse.Namespace) -> int:
                         "or use --mode plain")
     if args.limit is not None and args.limit <= 0:
         raise DataError(f"--limit must be > 0, got {args.limit}")
-    try:
+    with invalid_option():
         config = McqConfig(fmt=args.fmt, scoring=scoring, k=args.k,
                            context_tokens=args.context_tokens,
                            max_new_tokens=args.max_new_tokens)
-    except ValueError as error:
-        raise _invalid(error) from None
     data = load_mcq(args.data, limit=args.limit)
     if data.problems and not args.skip_invalid:
         raise DataError(problems_message(data.problems))
@@ -181,8 +150,7 @@ def run_mcq_command(args: argparse.Namespace) -> int:
         scorer, model_id = _mcq_scorer(args)
         extra = {"length_norm": args.length_norm, "chat_template": scorer.chat}
     else:
-        generator = (hf_generator(args) if args.backend == "hf" else
-                     _openai(args.base_url, args.model, args.timeout, args.retries))
+        generator = load_generator(BackendConfig.from_args(args))
         model_id, extra = generator.model_id, {}
     out: Path = args.out
     if args.restart and out.exists():
@@ -231,13 +199,11 @@ def _register_generate(group) -> None:
         "line per answer to --out. A stopped run continues where it stopped.",
     )
     generate.add_argument("--questions", required=True, type=Path, help="JSONL of questions")
-    _add_backend_options(generate, "hf", ("extractive", "hf", "openai"))
+    add_backend_options(generate, "hf")
     generate.add_argument("--mode", choices=("plain", "rag"), required=True)
     generate.add_argument("--index", type=Path, help="index folder (needed for rag)")
     generate.add_argument("--k", type=int, default=5, help="passages retrieved per question")
-    generate.add_argument("--max-new-tokens", type=int, default=512)
-    generate.add_argument("--paper-settings", action="store_true",
-                          help="the Gaokerena paper's decoding (penalty 1.2, 1024 tokens)")
+    add_generation_options(generate)
     generate.add_argument("--limit", type=int, help="only the first N questions")
     generate.add_argument("--out", required=True, type=Path, help="output .jsonl (appended)")
     generate.add_argument("--workers", type=int, default=1,
@@ -250,34 +216,23 @@ def _register_generate(group) -> None:
 def run_generate_command(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
-    from assistant.backends.base import GenerationConfig
-    from assistant.pipeline import Assistant, AssistantConfig
+    from assistant.options import assistant_config
+    from assistant.pipeline import Assistant
     from evaluation.generate import load_questions, run_generate
     from evaluation.resume import ResultLog
-    from index.errors import DataError
 
     if (args.mode == "rag" or args.backend == "extractive") and args.index is None:
         raise DataError("--index DIR is needed for rag or extractive answers")
     if args.mode == "plain" and args.backend == "extractive":
         raise DataError("plain answers need a model: --backend hf or openai")
+    config, backend = assistant_config(args), BackendConfig.from_args(args)
     questions = load_questions(args.questions, limit=args.limit)
-    try:
-        generation = (GenerationConfig.paper() if args.paper_settings
-                      else GenerationConfig(max_new_tokens=args.max_new_tokens))
-        config = AssistantConfig(k=args.k, generation=generation)
-    except ValueError as error:
-        raise _invalid(error) from None
     retriever = None
     if args.index is not None:
         from index.retriever import Retriever
 
         retriever = Retriever.load(args.index)
-    generator = None
-    if args.backend == "hf":
-        generator = hf_generator(args)
-    elif args.backend == "openai":
-        generator = _openai(args.base_url, args.model, args.timeout, args.retries)
-    assistant = Assistant(retriever, generator, config)
+    assistant = Assistant(retriever, load_generator(backend), config)
     with ResultLog(args.out, key_field="id") as log:
         already = len(log.done & {q.id for q in questions})
         with tqdm(total=len(questions), initial=already, unit="q", desc=args.mode,
@@ -329,7 +284,6 @@ def _register_judge(group) -> None:
 
 
 def _answer_rows(path: Path) -> list[dict]:
-    from index.errors import DataError
     from index.records import iter_jsonl
 
     rows = []
@@ -354,7 +308,6 @@ def run_judge_command(args: argparse.Namespace) -> int:
         summarize_judgments,
     )
     from evaluation.resume import ResultLog, check_settings
-    from index.errors import DataError
     from index.files import write_json_atomic
 
     pairs, left_out = pair_answers(_answer_rows(args.a), _answer_rows(args.b), args.field)
@@ -363,12 +316,12 @@ def run_judge_command(args: argparse.Namespace) -> int:
                         "answers to the same questions?")
     if args.limit:
         pairs = pairs[:args.limit]
-    try:
+    with invalid_option():
         config = JudgeConfig(max_new_tokens=args.max_new_tokens)
-    except ValueError as error:
-        raise _invalid(error) from None
-    generator = _openai(args.judge_base_url, args.judge_model, args.judge_timeout,
-                        args.judge_retries)
+        judge = BackendConfig(backend="openai", model=args.judge_model,
+                              base_url=args.judge_base_url, timeout_s=args.judge_timeout,
+                              retries=args.judge_retries)
+    generator = load_generator(judge)
     if args.restart:
         for name in ("judgments.jsonl", "judge_settings.json"):
             (args.out / name).unlink(missing_ok=True)
@@ -421,7 +374,6 @@ def _register_reference(group) -> None:
 
 def run_reference_command(args: argparse.Namespace) -> int:
     from evaluation.reference import BertScoreConfig, reference_report
-    from index.errors import DataError
     from index.files import write_json_atomic
 
     rows = _answer_rows(args.answers)
@@ -433,10 +385,8 @@ def run_reference_command(args: argparse.Namespace) -> int:
                         "FILE (JSONL with id and answer)")
     bert = None
     if args.bertscore_model:
-        try:
+        with invalid_option():
             bert = BertScoreConfig(model=args.bertscore_model, num_layers=args.bertscore_layers)
-        except ValueError as error:
-            raise _invalid(error) from None
     report = reference_report(rows, bert)
     report["answers"] = str(args.answers)
     if args.out:

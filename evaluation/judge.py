@@ -231,17 +231,14 @@ def format_judgments(summary: dict[str, Any]) -> str:
 
 def plot_judgments(summary: dict[str, Any], path) -> None:
     """One stacked horizontal bar: A wins, ties, B wins, inconsistent, invalid."""
-
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # no pyplot: no backend or global state to set
 
     parts = [("A wins", "a_wins", "tab:green"), ("tie", "tie", "tab:gray"),
              ("B wins", "b_wins", "tab:red"), ("inconsistent", "inconsistent", "tab:orange"),
              ("invalid", "invalid", "black")]
     n = summary["n"] or 1
-    fig, ax = plt.subplots(figsize=(9, 2.2))
+    fig = Figure(figsize=(9, 2.2))
+    ax = fig.subplots()
     left = 0.0
     for label, key, color in parts:
         share = 100 * summary[key] / n
@@ -257,4 +254,3 @@ def plot_judgments(summary: dict[str, Any], path) -> None:
     ax.legend(fontsize=7, ncol=5, loc="upper center", bbox_to_anchor=(0.5, -0.45))
     fig.tight_layout()
     save_figure_atomic(fig, path, dpi=110)
-    plt.close(fig)

@@ -79,10 +79,10 @@ class PassageFitter:
                       for i, hit in enumerate(hits, start=1)]
         fitted = fit_passages(question_block(question, fmt), candidates, self.count_tokens,
                               self.budget)
-        remaining = iter(hits)
-        used = [next(h for h in remaining if h.text == p.text).doc_id for p in fitted]
-        return fitted, {"retrieval_s": round(time.perf_counter() - started, 5),
-                        "passages": used, "retrieval_note": None}
+        used = [hits[position].doc_id for position, _ in fitted]
+        return [passage for _, passage in fitted], {
+            "retrieval_s": round(time.perf_counter() - started, 5), "passages": used,
+            "retrieval_note": None}
 
 
 def _row(question: MCQuestion, mode: str, choice: int | None, extra: dict[str, Any]

@@ -170,17 +170,15 @@ def latin_exam_label(name: str, number: int) -> str:
 
 def plot_report(report: dict[str, Any], path: Path) -> None:
     """Bars per file (and per IBMSEE exam) for each mode, with the pass mark and the paper."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # no pyplot: no backend or global state to set
 
     modes = list(report["modes"])
     first = report["modes"][modes[0]]
     panels = [("files", [*first["files"], "overall"])]
     if "ibmsee" in first:
         panels.append(("exams", list(first["ibmsee"]["exams"])))
-    fig, axes = plt.subplots(len(panels), 1, figsize=(11, 4.2 * len(panels)), squeeze=False)
+    fig = Figure(figsize=(11, 4.2 * len(panels)))
+    axes = fig.subplots(len(panels), 1, squeeze=False)
     width = 0.8 / len(modes)
     paper = report["paper_reference"]
     for ax, (kind, groups) in zip(axes[:, 0], panels, strict=True):
@@ -214,4 +212,3 @@ def plot_report(report: dict[str, Any], path: Path) -> None:
     fig.suptitle(f"model: {report['settings'].get('model', '?')}", fontsize=9)
     fig.tight_layout()
     save_figure_atomic(fig, path, dpi=110)
-    plt.close(fig)

@@ -1,18 +1,16 @@
 """Building an index folder from documents, atomically.
 
-The build writes everything into a hidden sibling folder and renames it into place only
-when the manifest (written last) is complete, so a killed build never leaves a folder that
-loads as an index, and an existing index is replaced only by a finished one.
+The build writes everything into a hidden sibling folder (``index.files.write_folder_atomic``)
+that is renamed into place only once the manifest (written last) is complete, so a killed
+build never leaves a folder that loads as an index, and an existing index is replaced only by
+a finished one.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
-import shutil
 import time
-import uuid
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -24,6 +22,7 @@ from index.config import IndexConfig
 from index.dense import build_dense_index, save_dense_index
 from index.embed import TextEncoder
 from index.errors import DataError, IndexFormatError
+from index.files import write_folder_atomic
 from index.lexical import LexicalIndex
 from index.manifest import MANIFEST_NAME, EmbedderInfo, Manifest, checksum_folder
 from index.normalize import shared_normalizer
@@ -133,17 +132,6 @@ def _prepare_target(out: Path) -> None:
         )
 
 
-def _swap_into_place(staging: Path, out: Path) -> None:
-    """Rename the finished staging folder to ``out``, replacing an older index last."""
-    old = None
-    if out.exists():
-        old = out.with_name(f".{out.name}.old-{uuid.uuid4().hex[:8]}")
-        os.replace(out, old)
-    os.replace(staging, out)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
 def _embed_side(model: TextEncoder | None, texts: list[str], config: IndexConfig,
                 path: Path) -> EmbedderInfo | None:
     """Embed every passage with ``model`` into a FAISS file at ``path``; None without a model."""
@@ -178,13 +166,8 @@ def build_index(
         raise DataError("no documents to index: the inputs are empty or every text is blank")
     out = Path(out)
     _prepare_target(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    for stale in out.parent.glob(f".{out.name}.building-*"):  # left by a killed build
-        shutil.rmtree(stale, ignore_errors=True)
-    staging = out.with_name(f".{out.name}.building-{uuid.uuid4().hex[:8]}")
-    staging.mkdir()
-    try:
-        started = time.perf_counter()
+    started = time.perf_counter()
+    with write_folder_atomic(out) as staging:
         chunks = make_chunks(documents, config)
         normalizer = shared_normalizer(config.normalizer)
         analyzer = shared_analyzer(config.lexical)
@@ -224,13 +207,7 @@ def build_index(
             sources=list(sources or []),
             created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         )
-        tmp_manifest = staging / (MANIFEST_NAME + ".tmp")
-        tmp_manifest.write_text(manifest.to_json(), encoding="utf-8")
-        os.replace(tmp_manifest, staging / MANIFEST_NAME)
-        _swap_into_place(staging, out)
-        logger.info("built %s: %d documents, %d chunks in %.1f s", out, len(documents),
-                    len(chunks), time.perf_counter() - started)
-        return manifest
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
+        (staging / MANIFEST_NAME).write_text(manifest.to_json(), encoding="utf-8")
+    logger.info("built %s: %d documents, %d chunks in %.1f s", out, len(documents),
+                len(chunks), time.perf_counter() - started)
+    return manifest

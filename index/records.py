@@ -27,9 +27,6 @@ class Document:
     url: str = ""
     title: str = ""
 
-    def metadata(self) -> dict[str, str]:
-        return {"site": self.site, "url": self.url, "title": self.title}
-
 
 @dataclass(frozen=True)
 class FieldConfig:

@@ -1,8 +1,10 @@
 import json
 
 import pytest
+from langchain_core.callbacks import BaseCallbackHandler
 
 from assistant.pipeline import Assistant, AssistantConfig, cited_numbers
+from assistant.prompts import SYSTEM_PROMPT
 from assistant.safety import DISCLAIMER
 from index.errors import QueryError
 
@@ -84,6 +86,45 @@ def test_a_failing_model_keeps_the_other_answer(demo_retriever):
     answers = Assistant(demo_retriever, FailsWithoutSources()).compare(QUESTION)
     assert "endpoint down" in answers["plain"].note
     assert answers["rag"].citations[0].cited and not answers["rag"].note
+    # a failed answer to an emergency still leads with the guidance
+    assistant = Assistant(demo_retriever, FailsWithoutSources())
+    failed = assistant.compare(EMERGENCY)["plain"]
+    assert failed.emergency and "endpoint down" in failed.text
+    assert failed.text.startswith(assistant.detector.detect(EMERGENCY).guidance)
+
+
+class TwoWays:
+    """A model whose whole reply and streamed reply are the same words."""
+
+    backend, model_id = "test", "two-ways"
+    words = ("طبق ", "[2]", " استراحت کنید.")
+
+    def generate(self, messages, config):
+        return "".join(self.words)
+
+    def stream(self, messages, config):
+        yield from self.words
+
+
+@pytest.mark.parametrize("question", [QUESTION, EMERGENCY])
+def test_answer_is_what_the_stream_says(demo_retriever, question):
+    for assistant in (Assistant(demo_retriever), Assistant(demo_retriever, TwoWays())):
+        for mode in ("rag", "plain"):
+            answer = assistant.answer(question, mode)
+            assert answer.text == "".join(assistant.stream(question, mode)), (assistant, mode)
+    sources, words = assistant.stream_with_sources(question)
+    answer = assistant.answer(question, "rag")
+    assert "".join(words) == answer.text
+    assert [c.doc_id for c in sources] == [c.doc_id for c in answer.citations]
+    assert [c.number for c in answer.citations if c.cited] == [2]
+
+
+def test_one_length_limit_for_the_retriever_and_the_assistant(demo_retriever):
+    limit = demo_retriever.limits.max_chars
+    assistant = Assistant(demo_retriever)
+    assert assistant.max_question_chars == limit
+    with pytest.raises(QueryError, match=f"{limit:,}"):
+        assistant.answer("سر " * limit)
 
 
 def test_streaming_starts_with_guidance_and_ends_with_disclaimer(generative):
@@ -96,6 +137,16 @@ def test_citation_numbers_are_read_in_both_digit_systems():
     assert cited_numbers("طبق [۲] و [3] و [12]") == {2, 3, 12}
 
 
+class PromptRecorder(BaseCallbackHandler):
+    """A LangChain callback that keeps the messages each chat model call was given."""
+
+    def __init__(self):
+        self.seen = []
+
+    def on_chat_model_start(self, serialized, messages, **kwargs):
+        self.seen.extend(messages)
+
+
 def test_langchain_retriever_and_chain_run_end_to_end(demo_retriever):
     from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
@@ -105,7 +156,19 @@ def test_langchain_retriever_and_chain_run_end_to_end(demo_retriever):
     documents = retriever.invoke(QUESTION)
     assert len(documents) == 3 and documents[0].metadata["doc_id"].startswith("demo-")
     chain = build_rag_chain(retriever, FakeListChatModel(responses=["استراحت کنید [1]"]))
-    assert chain.invoke(QUESTION) == "استراحت کنید [1]"
+    prompts = PromptRecorder()
+    assert chain.invoke(QUESTION, config={"callbacks": [prompts]}) == "استراحت کنید [1]"
+    # The model must get our prompt: system rules, then the retrieved passages, numbered
+    # and fenced, then the question.
+    (messages,) = prompts.seen
+    assert [m.type for m in messages] == ["system", "human"]
+    assert messages[0].content == SYSTEM_PROMPT
+    user = messages[1].content
+    assert user.endswith(QUESTION)
+    for number, document in enumerate(documents, start=1):
+        assert f"<<<منبع {number} | {document.metadata['source']}>>>" in user
+        assert document.page_content.split()[0] in user
+    assert "<<<منبع 4" not in user
 
 
 def test_ask_command_prints_both_modes_as_json(demo_index, capsys):

@@ -19,8 +19,13 @@ def test_zero_weight_ignores_a_side():
 
 
 def test_score_fusion_normalises_unbounded_bm25_scores():
-    fused = score_fusion([([1, 2], [0.9, 0.1]), ([2, 1], [40.0, 39.0])], [1.0, 1.0])
-    assert fused[0][0] == 1
+    # Raw sums would rank 2 first (0.5 + 40 > 0.9 + 30); scaled to [0, 1] per side, 1 is
+    # best (1 + 0.75 > 0.5 + 1), and the fused scores are those scaled sums, no tie to break.
+    cosine = ([1, 2, 3], [0.9, 0.5, 0.1])
+    bm25 = ([2, 1, 3], [40.0, 30.0, 0.0])
+    fused = score_fusion([cosine, bm25], [1.0, 1.0])
+    assert [item for item, _ in fused] == [1, 2, 3]
+    assert [round(score, 6) for _, score in fused] == [1.75, 1.5, 0.0]
 
 
 def test_fuse_works_with_one_side_missing():

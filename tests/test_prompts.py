@@ -41,10 +41,20 @@ def test_passages_are_numbered_like_the_citations():
 def test_fitting_keeps_best_ranked_whole_passages_within_budget():
     passages = [Passage(1, "کوتاه " * 10), Passage(2, "بلند " * 500), Passage(3, "کوتاه دوم " * 5)]
     fitted = fit_passages(QUESTION, passages, lambda text: len(text.split()), budget=200)
-    assert [p.text for p in fitted] == [passages[0].text, passages[2].text]
-    assert [p.number for p in fitted] == [1, 2]
+    assert [position for position, _ in fitted] == [0, 2]
+    assert [p.text for _, p in fitted] == [passages[0].text, passages[2].text]
+    assert [p.number for _, p in fitted] == [1, 2]
+
+
+def test_fitting_reports_repeated_texts_by_position():
+    # Doctors reuse answers: the same text at ranks 1 and 3 must map back to ranks 1 and 3.
+    same = "استراحت کنید و مایعات بنوشید."
+    passages = [Passage(1, same), Passage(2, "بلند " * 500), Passage(3, same, "سایت دیگر")]
+    fitted = fit_passages(QUESTION, passages, lambda text: len(text.split()), budget=200)
+    assert [(position, p.number, p.source) for position, p in fitted] == [
+        (0, 1, ""), (2, 2, "سایت دیگر")]
 
 
 def test_no_passage_fits_gives_the_plain_prompt():
     fitted = fit_passages(QUESTION, [Passage(1, "x " * 1000)], lambda t: len(t.split()), 10)
-    assert fitted == [] and rag_messages(QUESTION, fitted) == plain_messages(QUESTION)
+    assert fitted == [] and rag_messages(QUESTION, []) == plain_messages(QUESTION)

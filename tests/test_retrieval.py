@@ -176,7 +176,7 @@ def test_rank_fusion_can_replace_score_fusion(demo_index, tiny_embedder):
 
 
 def test_leftovers_of_a_killed_build_are_cleared_by_the_next(tmp_path, demo_documents):
-    leftover = tmp_path / ".idx.building-deadbeef"
+    leftover = tmp_path / ".idx.partial-99999999-deadbeef"
     leftover.mkdir()
     (leftover / "chunks.jsonl").write_text("half written")
     build_index(demo_documents[:10], tmp_path / "idx", progress=False)

@@ -223,9 +223,14 @@ def test_interrupted_run_resumes_from_the_saved_step(tiny_cohere_dir, tmp_path):
                   callbacks=[callback(on_step_end=on_step_end)])
     checkpoints = tmp_path / "a" / "pretrain" / "checkpoints"
     assert sorted(p.name for p in checkpoints.iterdir()) == ["checkpoint-2"]
+    half = checkpoints / "checkpoint-3"  # as a kill during the next save would leave it
+    half.mkdir()
+    (half / "model.safetensors").write_bytes(b"partial")
+    (half / "trainer_state.json").write_text('{"global_step": 3, "log_hist')
 
     resumed = run_stage("pretrain", recipe, progress=False)
     assert resumed["resumed_from"] == str(checkpoints / "checkpoint-2")
+    assert not half.exists()
     assert (resumed["steps"], resumed["steps_this_session"]) == (4, 2)
 
     straight = run_stage("pretrain", tiny(tiny_cohere_dir, tmp_path / "b", *overrides),
@@ -311,6 +316,19 @@ def test_hub_model_offline_fails_fast_with_the_fix(monkeypatch):
     with pytest.raises(ModelUnavailable, match=r"HF_HUB_OFFLINE.*model=DIR"):
         load_tokenizer("CohereForAI/aya-expanse-8b")
     assert time.perf_counter() - started < 10
+
+
+def test_tiny_recipe_on_a_fresh_clone_says_how_to_build_its_model(monkeypatch, tmp_path,
+                                                                   capsys):
+    from index.cli import main
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.chdir(tmp_path)  # no models/tiny-aya here, as in a fresh clone
+    assert main(["train", "pretrain", "--recipe", "tiny"]) == 2
+    err = capsys.readouterr().err
+    assert "there is no folder models/tiny-aya here" in err
+    assert "python benchmarks/training_tiny.py --build-model models/tiny-aya" in err
+    assert len(err.strip().splitlines()) == 1
 
 
 def test_cli_trains_and_prints_a_json_summary(tiny_cohere_dir, tmp_path, capsys):

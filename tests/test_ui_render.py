@@ -11,6 +11,7 @@ import pytest
 
 from assistant.backends.base import GenerationError
 from assistant.pipeline import Assistant, AssistantConfig, Citation
+from assistant.safety import DISCLAIMER
 from ui.answers import mark_cited, with_k
 from ui.render import emergency_html, escape_chat, safe_url, sources_html, visible_prefix
 from ui.streams import run_columns
@@ -140,7 +141,7 @@ def test_closing_the_merged_stream_stops_the_producers():
 def test_sources_match_the_extractive_answer_numbering(retriever):
     assistant = Assistant(retriever)
     answer = assistant.answer(QUESTION, "rag")
-    sources = assistant.sources(QUESTION)
+    sources, _ = assistant.stream_with_sources(QUESTION)
     assert [(c.number, c.doc_id, c.cited) for c in sources] == [
         (c.number, c.doc_id, c.cited) for c in answer.citations]
 
@@ -150,8 +151,8 @@ def test_sources_of_a_model_are_the_prompt_passages_with_its_numbers(retriever):
 
     generator = ScriptedGenerator()
     assistant = Assistant(retriever, generator, AssistantConfig(k=4))
-    sources = assistant.sources(QUESTION)
-    answer = "".join(assistant.stream(QUESTION, "rag"))
+    sources, words = assistant.stream_with_sources(QUESTION)
+    answer = "".join(words)
     prompt = generator.last_messages[-1]["content"]
     assert [c.number for c in sources] == list(range(1, len(sources) + 1)) and sources
     for c in sources:
@@ -225,3 +226,33 @@ def test_a_vote_after_an_interrupted_line_is_kept(tmp_path):
     path.write_text('{"vote": "tie"}\n{"vote": "pl', encoding="utf-8")
     VoteStore(path).append(preference_record(Pair("پرسش", "الف", "ب"), "rag", {}))
     assert [r["vote"] for r in read_votes(path)] == ["tie", "rag"]
+
+
+def test_a_source_without_a_title_is_named_by_its_first_words_and_site_not_its_id():
+    from assistant.extractive import source_label
+
+    untitled = Citation(1, "dev-01950", "سردرد یک‌طرفه با تهوع و حساسیت به نور دارم، میگرن است؟ "
+                        "بله، این نشانه‌ها با میگرن جور است.", "doctoreto", "", "", 1.0)
+    label = source_label(untitled)
+    assert label == "سردرد یک‌طرفه با تهوع و حساسیت به نور … · doctoreto"
+    html_text = sources_html([untitled])
+    assert f'<span class="gk-title" dir="auto">{label}</span>' in html_text
+    assert "dev-01950" not in html_text
+    titled = Citation(2, "d2", "متن", "site", "https://example.org/a", "میگرن", 1.0)
+    assert source_label(titled) == "میگرن · site"
+    assert source_label(Citation(3, "d3", "", "", "", "", 1.0)) == "d3"  # nothing else to show
+
+
+def test_a_column_streams_a_checked_question_without_checking_it_again(retriever, monkeypatch):
+    from ui.answers import answer_stream
+
+    assistant = Assistant(retriever)
+    question = assistant.check_question(QUESTION)  # as check_request does, once
+
+    def checked_twice(self, question):
+        raise AssertionError("the question was checked again")
+
+    monkeypatch.setattr(Assistant, "check_question", checked_twice)
+    text = "".join(answer_stream(assistant, question, "rag"))
+    assert text == "".join(assistant.stream_plan(assistant.plan(question, "rag")))
+    assert text.endswith(DISCLAIMER) and "[1]" in text

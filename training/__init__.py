@@ -5,3 +5,12 @@ pretraining on a corpus) and ``train instruct`` (instruction tuning on question/
 reproduce the paper's recipe with transformers' Trainer and peft. Nothing here imports the
 assistant: the assistant loads what these commands write (adapter and merged-model folders).
 """
+
+from index.exports import lazy_exports
+
+__all__ = ["load_recipe", "run_stage", "train_embedder"]
+__getattr__ = lazy_exports(__name__, {
+    "train_embedder": "training.embedder",
+    "load_recipe": "training.recipe",
+    "run_stage": "training.stages",
+})

@@ -10,6 +10,10 @@ up to the generation prompt and up to the end of the answer, and every token who
 starts inside that span is trained on. This works for any template that renders a prefix of
 the conversation as a prefix of the text (aya/Command-R, Llama, Gemma, ChatML do), and it
 fails with a clear message otherwise instead of masking the wrong tokens.
+
+transformers' ``apply_chat_template(..., return_assistant_tokens_mask=True)`` would do this,
+but only for templates that mark the answer with ``{% generation %}``; Aya's/Command-R's
+template (as the tests' copy of it) has no such markers, so the offsets stay.
 """
 
 from __future__ import annotations

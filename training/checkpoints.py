@@ -1,28 +1,28 @@
-"""Checkpoints and output folders that are either complete or absent.
+"""Checkpoints and output folders that are either complete or absent, on public APIs only.
 
-transformers' Trainer writes ``checkpoint-N`` in place: a full disk or a kill half-way leaves
-a folder that ``get_last_checkpoint`` picks as the newest, and resuming from it fails or,
-worse, loads a truncated optimizer state. Here every checkpoint is written into a hidden
-``.partial-checkpoint-N`` folder and renamed into place only when complete, so the newest
-``checkpoint-N`` is always a good one. Adapters and merged models are written the same way.
+transformers' Trainer writes ``checkpoint-N`` in place and writes ``trainer_state.json``
+last, so a checkpoint whose state file reads as JSON is complete; a full disk or a kill
+half-way leaves one without it. Such folders are removed when a save fails and before a run
+starts, so resuming always finds a good checkpoint (and ``get_last_checkpoint`` agrees);
+rotation is the Trainer's own ``save_total_limit``, which deletes old checkpoints only after
+the new one is written. No Trainer method is overridden. Adapters and merged models are
+written through ``index.files.write_folder_atomic``.
 """
 
 from __future__ import annotations
 
 import errno
+import json
 import logging
-import os
 import shutil
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
-from transformers import Trainer
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
 from index.errors import GaokerenaError
+from index.files import write_folder_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -62,114 +62,66 @@ def _step(path: Path) -> int | None:
     return None
 
 
+def is_complete(checkpoint: Path) -> bool:
+    """Whether the Trainer finished writing ``checkpoint``: its state file (written last) parses."""
+    try:
+        json.loads((checkpoint / STATE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return True
+
+
 def latest_checkpoint(run_dir: Path | None) -> Path | None:
     """The complete checkpoint with the highest step in ``run_dir``, or ``None``."""
     if run_dir is None or not run_dir.is_dir():
         return None
     complete = [(step, path) for path in run_dir.iterdir()
-                if path.is_dir() and (step := _step(path)) is not None
-                and (path / STATE_FILE).is_file()]
+                if path.is_dir() and (step := _step(path)) is not None and is_complete(path)]
     return max(complete)[1] if complete else None
 
 
-def remove_stale_partials(run_dir: Path) -> list[Path]:
-    """Delete ``.partial-*`` folders an earlier, interrupted run left behind."""
+def remove_incomplete(run_dir: Path) -> list[Path]:
+    """Delete checkpoints a failed or killed save left half-written (and older staging folders)."""
     removed = []
     if run_dir.is_dir():
         for path in run_dir.iterdir():
-            if path.name.startswith(STAGING_PREFIX) and path.is_dir():
+            stale = path.name.startswith(STAGING_PREFIX)  # left by versions that staged saves
+            if path.is_dir() and (stale or (_step(path) is not None and not is_complete(path))):
                 shutil.rmtree(path, ignore_errors=True)
                 removed.append(path)
     return removed
 
 
-def _fsync_dir(path: Path) -> None:
+@contextmanager
+def complete_checkpoints(run_dir: Path, should_save: bool = True) -> Iterator[None]:
+    """Around ``trainer.train()``: only complete ``checkpoint-N`` folders outlive it.
+
+    A save that fails (a full disk) or is interrupted leaves its half-written folder behind;
+    it is removed here, and a write failure becomes a :class:`SaveError` that names the
+    newest complete checkpoint to resume from. ``should_save``: the process that writes
+    checkpoints (``TrainingArguments.should_save``); the others leave the folder alone.
+    """
+    if should_save:
+        remove_incomplete(run_dir)
     try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+        yield
+    except BaseException as error:
+        removed = remove_incomplete(run_dir) if should_save else []
+        if removed and _is_write_failure(error) and not isinstance(error, GaokerenaError):
+            raise _save_error(removed[0].name, error, run_dir) from error
+        raise
 
 
 @contextmanager
 def atomic_folder(final: Path, what: str) -> Iterator[Path]:
-    """Yield a hidden staging folder; on success it replaces ``final`` in one rename."""
-    final = Path(final)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    staging = final.parent / f"{STAGING_PREFIX}{final.name}-{uuid.uuid4().hex[:8]}"
-    staging.mkdir()
+    """``index.files.write_folder_atomic``, with a failed write explained as a :class:`SaveError`.
+
+    ``what`` names the output in the message ("the adapter", "the merged model").
+    """
     try:
-        yield staging
-        _fsync_dir(staging)
+        with write_folder_atomic(final) as staging:
+            yield staging
     except BaseException as error:
-        shutil.rmtree(staging, ignore_errors=True)
         if _is_write_failure(error) and not isinstance(error, GaokerenaError):
             raise _save_error(what, error) from error
         raise
-    old = None
-    if final.exists():
-        old = final.parent / f"{STAGING_PREFIX}old-{final.name}-{uuid.uuid4().hex[:8]}"
-        os.replace(final, old)
-    os.replace(staging, final)
-    _fsync_dir(final.parent)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
-class AtomicCheckpointTrainer(Trainer):
-    """A Trainer whose ``checkpoint-N`` folders appear only once fully written."""
-
-    _staging_root: Path | None = None
-
-    def _get_output_dir(self, trial: Any) -> str:
-        if self._staging_root is not None:
-            return str(self._staging_root)
-        return super()._get_output_dir(trial)
-
-    def _save_checkpoint(self, model: Any, trial: Any) -> None:
-        run_dir = Path(super()._get_output_dir(trial))
-        name = f"{PREFIX_CHECKPOINT_DIR}-{self.state.global_step}"
-        staging = run_dir / f"{STAGING_PREFIX}{name}"
-        if self.args.should_save and staging.exists():
-            shutil.rmtree(staging)
-        self.accelerator.wait_for_everyone()  # no rank writes into it before it is clean
-        self._staging_root = staging
-        try:
-            super()._save_checkpoint(model, trial)
-            self.accelerator.wait_for_everyone()  # every rank's RNG file is in place
-        except BaseException as error:  # interrupted or failed: no half checkpoint stays
-            if self.args.should_save:
-                shutil.rmtree(staging, ignore_errors=True)
-            if _is_write_failure(error):
-                raise _save_error(name, error, run_dir) from error
-            raise
-        finally:
-            self._staging_root = None
-        if self.args.should_save:
-            final = run_dir / name
-            if final.exists():  # the same step saved again, e.g. after resuming at the end
-                shutil.rmtree(final)
-            os.replace(staging / name, final)
-            _fsync_dir(run_dir)
-            shutil.rmtree(staging, ignore_errors=True)
-            self._rotate(run_dir, keep=final)
-        self.accelerator.wait_for_everyone()
-
-    def _rotate(self, run_dir: Path, keep: Path) -> None:
-        limit = self.args.save_total_limit
-        if not limit:
-            return
-        complete = sorted((_step(p), p) for p in run_dir.iterdir()
-                          if p.is_dir() and _step(p) is not None)
-        excess = len(complete) - max(limit, 1)
-        for _, path in complete:
-            if excess <= 0:
-                break
-            if path != keep:
-                shutil.rmtree(path, ignore_errors=True)
-                excess -= 1

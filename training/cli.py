@@ -169,9 +169,10 @@ def run_train_stage(args: argparse.Namespace) -> int:
 
 
 def run_train_embedder(args: argparse.Namespace) -> int:
+    from index.cli import invalid_option
     from training.embedder import EmbedderTrainConfig, PairFields, load_pairs, train_embedder
 
-    try:
+    with invalid_option():
         if args.base:
             from training.encoder import EncoderTrainConfig, train_encoder
 
@@ -188,10 +189,6 @@ def run_train_embedder(args: argparse.Namespace) -> int:
                 learning_rate=args.learning_rate or 0.2, hard_negatives=args.hard_negatives,
                 max_minutes=args.max_minutes, seed=args.seed,
             )
-    except ValueError as error:
-        from index.errors import DataError
-
-        raise DataError(str(error)) from None
     pairs = load_pairs(args.pairs, PairFields(args.query_field, args.document_field))
     if args.base:
         summary = train_encoder(pairs, args.out, config, progress=not args.quiet)
@@ -209,18 +206,16 @@ def run_train_embedder(args: argparse.Namespace) -> int:
 def run_train_translation(args: argparse.Namespace) -> int:
     import time
 
-    from index.errors import DataError
+    from index.cli import invalid_option
     from training.checkpoints import atomic_folder
     from training.embedder import PairFields, load_pairs
     from training.translation import TranslationTrainConfig, fit_translation, pair_terms
 
     started = time.perf_counter()
-    try:
+    with invalid_option():
         config = TranslationTrainConfig(iterations=args.iterations,
                                         min_probability=args.min_probability,
                                         pooled=not args.one_way)
-    except ValueError as error:
-        raise DataError(str(error)) from None
     pairs = load_pairs(args.pairs, PairFields(args.query_field, args.document_field))
     table = fit_translation(pair_terms(pairs), config, progress=not args.quiet)
     with atomic_folder(args.out, "the translation table") as staging:

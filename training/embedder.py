@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 import random
 import shutil
 import time
@@ -25,6 +24,7 @@ from pathlib import Path
 
 from index.analyze import AFFIXES, persian_stopwords
 from index.errors import DataError
+from index.files import write_folder_atomic
 from index.normalize import shared_normalizer
 from index.records import iter_jsonl
 
@@ -233,8 +233,10 @@ def train_embedder(
         trainer.remove_callback(PrinterCallback)
     try:
         result = trainer.train()
-        shutil.rmtree(staging / "checkpoints", ignore_errors=True)
-        model.save(str(staging))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    with write_folder_atomic(out) as folder:  # the old embedder stays until this one is whole
+        model.save(str(folder))
         summary = {
             "pairs": len(pairs),
             "vocabulary": tokenizer.vocab_size,
@@ -244,13 +246,7 @@ def train_embedder(
             "seconds": round(time.perf_counter() - started, 1),
             "config": asdict(config),
         }
-        (staging / SUMMARY_NAME).write_text(json.dumps(summary, indent=2), encoding="utf-8")
-        if out.exists():
-            shutil.rmtree(out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(staging, out)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        (folder / SUMMARY_NAME).write_text(json.dumps(summary, indent=2), encoding="utf-8")
     logger.info("trained embedder in %.0f s -> %s", summary["seconds"], out)
     return summary
 

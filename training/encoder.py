@@ -16,11 +16,13 @@ from __future__ import annotations
 import json
 import logging
 import random
+import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from index.errors import DataError
+from index.files import write_folder_atomic
 from index.normalize import shared_normalizer
 
 logger = logging.getLogger(__name__)
@@ -84,9 +86,7 @@ def train_encoder(
 
     Returns the run summary, also written to ``out/training_summary.json``.
     """
-    import os
     import shutil
-    import uuid
 
     import torch
     from datasets import Dataset
@@ -122,10 +122,11 @@ def train_encoder(
     loss = loss_class(model)
     prompts = {"anchor": model.prompts.get("query", ""),
                "positive": model.prompts.get("document", "")}
-    staging = out.with_name(f".{out.name}.training-{uuid.uuid4().hex[:8]}")
+    scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}.checkpoints-", dir=out.parent
+                                    if out.parent.exists() else None))
     callbacks = [_time_limit(config.max_minutes, TrainerCallback)] if config.max_minutes else []
     args = SentenceTransformerTrainingArguments(
-        output_dir=str(staging / "checkpoints"),
+        output_dir=str(scratch),
         max_steps=config.max_steps,
         per_device_train_batch_size=min(config.batch_size, len(pairs)),
         learning_rate=config.learning_rate,
@@ -147,8 +148,10 @@ def train_encoder(
         trainer.remove_callback(PrinterCallback)
     try:
         result = trainer.train()
-        shutil.rmtree(staging / "checkpoints", ignore_errors=True)
-        model.max_seq_length = 512
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    model.max_seq_length = 512
+    with write_folder_atomic(out) as staging:
         model.save(str(staging))
         summary = {
             "base": config.base,
@@ -160,15 +163,5 @@ def train_encoder(
             "config": asdict(config),
         }
         (staging / SUMMARY_NAME).write_text(json.dumps(summary, indent=2), encoding="utf-8")
-        old = None
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{uuid.uuid4().hex[:8]}")
-            os.replace(out, old)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(staging, out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     logger.info("fine-tuned %s in %.0f s -> %s", config.base, summary["seconds"], out)
     return summary

@@ -82,8 +82,22 @@ def _hint(name: str, what: str, reason: str) -> str:
             "and pass its folder (model=DIR / base_adapter=DIR).")
 
 
-def _from_pretrained(loader: Any, name: str, what: str, **kwargs: Any) -> Any:
-    """Load a folder as it is; a hub id from the cache first, then (online) from the hub."""
+def _from_pretrained(loader: Any, name: str, what: str, missing_help: str | None = None,
+                     **kwargs: Any) -> Any:
+    """Load a folder as it is; a hub id from the cache first, then (online) from the hub.
+
+    ``missing_help`` (a recipe's ``model_help``) is added when ``name`` is neither a folder
+    here nor a model the hub gives, e.g. how to build the tiny recipe's local model.
+    """
+    try:
+        return _load(loader, name, what, **kwargs)
+    except ModelUnavailable as error:
+        if missing_help and not Path(name).expanduser().exists():
+            raise ModelUnavailable(f"{error} {missing_help}") from None
+        raise
+
+
+def _load(loader: Any, name: str, what: str, **kwargs: Any) -> Any:
     path = Path(name).expanduser()
     if path.exists():
         try:
@@ -98,14 +112,16 @@ def _from_pretrained(loader: Any, name: str, what: str, **kwargs: Any) -> Any:
         return loader.from_pretrained(name, local_files_only=True, **kwargs)
     except (OSError, ValueError):
         if _offline():
-            raise ModelUnavailable(_hint(name, what, "it is not in the local cache and "
-                                         "HF_HUB_OFFLINE is set")) from None
+            raise ModelUnavailable(_hint(name, what, f"there is no folder {name} here, it is "
+                                         "not in the local cache and HF_HUB_OFFLINE is set"
+                                         )) from None
     import huggingface_hub
 
     try:
         huggingface_hub.model_info(name, timeout=10)
     except Exception as error:
-        raise ModelUnavailable(_hint(name, what, "the Hugging Face hub is not reachable "
+        raise ModelUnavailable(_hint(name, what, f"there is no folder {name} here, and the "
+                                     "Hugging Face hub is not reachable "
                                      f"({type(error).__name__})")) from None
     try:
         return loader.from_pretrained(name, **kwargs)
@@ -117,7 +133,8 @@ def _path_like(name: str) -> bool:
     return name.startswith((".", "/", "~")) or name.count("/") > 1
 
 
-def preflight(model: str, base_adapter: str | None, max_length: int) -> Any:
+def preflight(model: str, base_adapter: str | None, max_length: int,
+              model_help: str | None = None) -> Any:
     """Check what can be checked in a second, before the data and the weights load.
 
     Returns the model's config. Raises ModelUnavailable or ValueError naming the key to fix.
@@ -127,7 +144,7 @@ def preflight(model: str, base_adapter: str | None, max_length: int) -> Any:
     if base_adapter and _path_like(base_adapter) and not Path(base_adapter).expanduser().is_dir():
         raise ModelUnavailable(f"base_adapter {base_adapter!r}: no such adapter folder (train "
                                "stage 1 first, or set base_adapter=null)")
-    config = _from_pretrained(AutoConfig, model, "model config")
+    config = _from_pretrained(AutoConfig, model, "model config", model_help)
     positions = getattr(config, "max_position_embeddings", None)
     if positions and max_length > positions:
         raise ValueError(f"data.max_length={max_length} is longer than the model's "

@@ -16,6 +16,13 @@ Attention across documents is a choice (``data.isolate_documents``):
   resets (SDPA/eager) or calls FlashAttention-2's variable-length kernel, so every document
   sees only itself, as at inference. FA2 needs the single flattened row, which is why the
   batch is flattened rather than padded.
+
+Why not transformers' collators (checked against transformers 5.24):
+``DataCollatorWithFlattening`` restarts ``position_ids`` once per *feature*; our features are
+packed blocks holding several documents, each with its own restart, and it keeps padding.
+``DataCollatorForSeq2Seq`` pads on the tokenizer's ``padding_side``; Cohere/Aya tokenizers pad
+on the left, and switching the shared tokenizer to the right would be saved with the adapter
+and change batched inference. Both collators here are a few lines and tested.
 """
 
 from __future__ import annotations

@@ -26,11 +26,16 @@ from index.errors import GaokerenaError
 
 STAGES = ("pretrain", "instruct")
 PAPER_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
-SCHEDULERS = ("linear", "cosine", "cosine_with_restarts", "polynomial", "constant",
-              "constant_with_warmup", "inverse_sqrt", "cosine_with_min_lr", "warmup_stable_decay")
 DEVICES = ("auto", "cpu", "cuda")
 BIASES = ("none", "all", "lora_only")
 RESUME = ("auto", "never")
+
+
+def _schedulers() -> list[str]:
+    """transformers' own ``lr_scheduler_type`` names, so a new release needs no edit here."""
+    from transformers import SchedulerType
+
+    return [scheduler.value for scheduler in SchedulerType]
 
 
 class RecipeError(GaokerenaError):
@@ -139,8 +144,9 @@ class TrainSettings:
         _check(0 <= self.warmup_ratio < 1, "train.warmup_ratio", "must lie in [0, 1), e.g. 0.03")
         _check(self.weight_decay >= 0, "train.weight_decay", "must be >= 0")
         _check(self.max_grad_norm > 0, "train.max_grad_norm", "must be > 0, e.g. 0.3")
-        _check(self.scheduler in SCHEDULERS, "train.scheduler",
-               f"must be one of {list(SCHEDULERS)}; got {self.scheduler!r}")
+        schedulers = _schedulers()
+        _check(self.scheduler in schedulers, "train.scheduler",
+               f"must be one of {schedulers}; got {self.scheduler!r}")
         _check(self.device in DEVICES, "train.device", f"must be one of {list(DEVICES)}; got "
                f"{self.device!r}")
         _check(self.save_total_limit >= 1, "train.save_total_limit", "must be >= 1")
@@ -181,6 +187,9 @@ class Recipe:
     model: str = ""
     output_dir: str = "runs/{stage}"
     base_adapter: str | None = None
+    #: What to do when ``model`` is missing, added to the error (the tiny recipe's local model
+    #: is built by a script, not downloaded).
+    model_help: str | None = None
     data: DataSettings = field(default_factory=DataSettings)
     lora: LoraSettings = field(default_factory=LoraSettings)
     train: TrainSettings = field(default_factory=TrainSettings)

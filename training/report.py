@@ -27,10 +27,7 @@ def plot_loss(points: list[tuple[int, float]], out: Path, title: str) -> Path | 
     """Write the training-loss curve as a PNG; ``None`` when nothing was logged."""
     if not points:
         return None
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure  # no pyplot: no backend or global state to set
 
     figure = Figure(figsize=(7, 4), dpi=110)
     axes = figure.add_subplot()

@@ -177,7 +177,7 @@ def training_arguments(recipe: Recipe, checkpoints: Path, hardware: Any, progres
 
 
 def _resume_from(recipe: Recipe, checkpoints: Path) -> Path | None:
-    from training.checkpoints import latest_checkpoint
+    from training.checkpoints import is_complete, latest_checkpoint
 
     choice = recipe.train.resume
     if choice == "never":
@@ -185,7 +185,7 @@ def _resume_from(recipe: Recipe, checkpoints: Path) -> Path | None:
     if choice == "auto":
         return latest_checkpoint(checkpoints)
     path = Path(choice).expanduser()
-    if not (path / "trainer_state.json").is_file():
+    if not is_complete(path):
         raise RecipeError(f"train.resume={choice!r} is not a complete checkpoint folder (no "
                           "trainer_state.json); use auto, never or a checkpoint-N folder")
     return path
@@ -338,8 +338,9 @@ def run_stage(stage: str, recipe: Recipe, merge: bool = False, progress: bool = 
               callbacks: Sequence[Any] = ()) -> dict[str, Any]:
     """Train one stage end to end; returns the run summary (also written to summary.json)."""
     import torch
+    from transformers import Trainer
 
-    from training.checkpoints import AtomicCheckpointTrainer, remove_stale_partials
+    from training.checkpoints import complete_checkpoints
     from training.modeling import (
         add_lora,
         load_model,
@@ -368,7 +369,7 @@ def run_stage(stage: str, recipe: Recipe, merge: bool = False, progress: bool = 
 
     check_optimizer(recipe.train.optimizer)
     try:
-        preflight(recipe.model, recipe.base_adapter, recipe.data.max_length)
+        preflight(recipe.model, recipe.base_adapter, recipe.data.max_length, recipe.model_help)
     except ValueError as error:
         raise RecipeError(str(error)) from None
     tokenizer = load_tokenizer(recipe.model)
@@ -384,22 +385,22 @@ def run_stage(stage: str, recipe: Recipe, merge: bool = False, progress: bool = 
     args = training_arguments(recipe, checkpoints, hardware, progress)
     out.mkdir(parents=True, exist_ok=True)
     if args.should_save:
-        remove_stale_partials(checkpoints)
         _write_recipe(recipe, out)
-    resume = _resume_from(recipe, checkpoints)
     meter = _meter()
     isolate = stage == "pretrain" and recipe.data.isolate_documents
     collator = FlatteningCollator() if isolate else PaddingCollator(tokenizer.pad_token_id)
-    trainer = AtomicCheckpointTrainer(
+    trainer = Trainer(
         model=model, args=args, train_dataset=dataset,
         data_collator=collator,
         processing_class=tokenizer, callbacks=[meter, *callbacks],
     )
     stderr_logging(trainer, progress)
-    if resume is not None:
-        logger.info("resuming from %s", resume)
     train_clock = Clock()
-    result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+    with complete_checkpoints(checkpoints, args.should_save):
+        resume = _resume_from(recipe, checkpoints)
+        if resume is not None:
+            logger.info("resuming from %s", resume)
+        result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
     train_seconds = train_clock.seconds()
 
     files: dict[str, str | None] = {"adapter": None, "stage_adapter": None, "merged": None,

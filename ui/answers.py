@@ -1,10 +1,10 @@
 """The assistant as the page uses it: one answer stream per column and the RAG sources.
 
-The text of both columns comes from ``Assistant.stream(question, mode)``, the same call the
-command line uses, so the page shows exactly what the assistant says. The sources panel needs
-the numbered passages the RAG answer was given; ``Assistant.stream`` yields text only, so they
-are recomputed here from the same retriever with the same settings (retrieval is
-deterministic, so the numbers match the ``[n]`` in the answer).
+The text of both columns comes from the assistant's own flow (``Assistant.plan`` then
+``Assistant.stream_plan``), the one the command line's answers are built from, so the page
+shows exactly what the assistant says. The RAG column's plan also gives the numbered passages
+its prompt holds, from the same single retrieval, so the sources panel's numbers are the
+``[n]`` in the answer.
 """
 
 from __future__ import annotations
@@ -39,10 +39,14 @@ NEEDS_MODEL = (
 
 
 def answer_stream(assistant: Assistant, question: str, mode: str) -> Iterator[str]:
-    """The growing answer text of one column (emergency guidance first, disclaimer last)."""
+    """The growing answer text of one column (emergency guidance first, disclaimer last).
+
+    ``question`` was checked once by ``ui.requests.check_request``; it is not checked again.
+    """
     if mode == "plain" and assistant.generator is None:
-        return iter([NEEDS_MODEL])
-    return assistant.stream(question, mode)
+        yield NEEDS_MODEL
+        return
+    yield from assistant.stream_plan(assistant.plan(question, mode))
 
 
 def mark_cited(citations: list[Citation], answer: str) -> list[Citation]:

@@ -186,7 +186,8 @@ def build_demo(assistant: Assistant, config: UIConfig | None = None) -> Any:
             rag_stream = None
             if "rag" in active:
                 try:  # one retrieval for the sources panel and the RAG column
-                    citations, rag_stream = local.stream_with_sources(text)
+                    plan = local.plan(text, "rag")  # text was checked by check_request
+                    citations, rag_stream = plan.citations(None), local.stream_plan(plan)
                     sources_view = sources_html(citations)
                 except GaokerenaError as error:
                     sources_view = status_html(f"{ERROR_PREFIX}{error}", "error")

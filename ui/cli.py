@@ -44,31 +44,21 @@ def register(registry) -> None:
     serve.set_defaults(func=run_serve)
 
 
-def build_assistant(args: argparse.Namespace):
-    """The assistant ``gaokerena ask`` would build from the same options."""
-    from assistant.options import build_generator, generation_config
-    from assistant.pipeline import Assistant, AssistantConfig
+def run_serve(args: argparse.Namespace) -> int:
+    from assistant.options import BackendConfig, assistant_config, load_generator
+    from assistant.pipeline import Assistant
+    from index.cli import invalid_option
     from index.errors import DataError
     from index.retriever import Retriever
-
-    try:
-        config = AssistantConfig(k=args.k, generation=generation_config(args))
-    except ValueError as error:
-        raise DataError(f"invalid option: {error}") from None
-    retriever = Retriever.load(args.index)
-    return Assistant(retriever, build_generator(args), config)
-
-
-def run_serve(args: argparse.Namespace) -> int:
-    from index.errors import DataError
     from ui.app import UIConfig, build_demo, launch
 
     if not 0 < args.port < 65536:
         raise DataError(f"--port must be between 1 and 65535, got {args.port}")
-    try:
+    with invalid_option():
         config = UIConfig(votes_file=args.votes_file, concurrency=args.concurrency)
-    except ValueError as error:
-        raise DataError(f"invalid option: {error}") from None
-    demo = build_demo(build_assistant(args), config)
+    assistant_settings, backend = assistant_config(args), BackendConfig.from_args(args)
+    assistant = Assistant(Retriever.load(args.index), load_generator(backend),
+                          assistant_settings)
+    demo = build_demo(assistant, config)
     launch(demo, host=args.host, port=args.port, share=args.share)
     return 0

@@ -19,6 +19,7 @@ import re
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
+from assistant.extractive import source_label
 from assistant.pipeline import Citation
 
 #: Shown in a bubble from submit until the first words arrive, so the bubble already has
@@ -88,16 +89,16 @@ def _passage_html(citation: Citation) -> str:
 def sources_html(citations: Sequence[Citation]) -> str:
     """The numbered sources panel under the RAG answer; cited passages marked and in full.
 
-    Each entry shows the number the answer cites (``[2]``), the title, the site, a link when
-    the source has a safe http(s) URL, and the passage itself, escaped.
+    Each entry shows the number the answer cites (``[2]``), the source's label (title and
+    site, or the passage's first words and site: ``assistant.extractive.source_label``), a
+    link when the source has a safe http(s) URL, and the passage itself, escaped.
     """
     if not citations:
         return '<div class="gk-sources gk-empty" dir="rtl">منبعی برای این پاسخ نیست.</div>'
     items = []
     for citation in citations:
-        title = html.escape(citation.title or citation.doc_id)
-        meta = [f'<span class="gk-site" dir="auto">{html.escape(citation.site)}</span>'
-                if citation.site else ""]
+        title = html.escape(source_label(citation))  # title (or first words) · site
+        meta = []
         url = safe_url(citation.url)
         if url:
             meta.append(f'<a class="gk-link" href="{html.escape(url, quote=True)}" '

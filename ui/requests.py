@@ -49,7 +49,7 @@ def check_request(assistant: Assistant, text: Any, k: Any, modes: Any,
     text = text if isinstance(text, str) else ""
     if not text.strip():
         return Notice(EMPTY_HINT, "hint")
-    limit = assistant.config.max_question_chars
+    limit = assistant.max_question_chars
     if len(text) > limit:
         return Notice(TOO_LONG.format(length=len(text), limit=limit), "error")
     active = tuple(m for m in MODE_ORDER if m in (modes or []))

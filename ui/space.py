@@ -25,7 +25,6 @@ Run it locally the same way: ``GRADIO_SERVER_NAME=127.0.0.1 python ui/space.py``
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import sys
@@ -59,12 +58,21 @@ class SpaceSettings:
     port: int = 7860
 
     def __post_init__(self) -> None:
-        if self.backend not in ("extractive", "hf", "openai"):
-            raise ValueError(f"GAOKERENA_BACKEND must be extractive, hf or openai, got "
+        from assistant.options import BACKENDS
+
+        if self.backend not in BACKENDS:
+            raise ValueError(f"GAOKERENA_BACKEND must be {', '.join(BACKENDS)}, got "
                              f"{self.backend!r}")
         if sum(x is not None for x in (self.index, self.index_repo, self.dataset)) > 1:
             raise ValueError("set only one of GAOKERENA_INDEX, GAOKERENA_INDEX_REPO and "
                              "GAOKERENA_DATASET")
+
+    def backend_config(self):
+        """The :class:`assistant.options.BackendConfig` ``gaokerena serve`` would build."""
+        from assistant.options import BackendConfig
+
+        return BackendConfig(backend=self.backend, model=self.model, adapter=self.adapter,
+                             merge=self.merge, base_url=self.base_url)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> SpaceSettings:
@@ -122,7 +130,7 @@ def prepare_index(settings: SpaceSettings) -> Path:
 
 
 def main(env: Mapping[str, str] | None = None) -> None:
-    from assistant.options import build_generator
+    from assistant.options import load_generator
     from assistant.pipeline import Assistant
     from index.retriever import Retriever
     from ui.app import UIConfig, build_demo, launch
@@ -130,10 +138,7 @@ def main(env: Mapping[str, str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     settings = SpaceSettings.from_env(os.environ if env is None else env)
     folder = prepare_index(settings)
-    backend = argparse.Namespace(backend=settings.backend, model=settings.model,
-                                 adapter=settings.adapter, merge=settings.merge,
-                                 base_url=settings.base_url)
-    assistant = Assistant(Retriever.load(folder), build_generator(backend))
+    assistant = Assistant(Retriever.load(folder), load_generator(settings.backend_config()))
     demo = build_demo(assistant, UIConfig(votes_file=settings.votes_file,
                                           concurrency=8 if settings.backend != "hf" else 2))
     launch(demo, host=settings.host, port=settings.port)

@@ -68,6 +68,7 @@ def run_filter(args: argparse.Namespace) -> int:
     """Run the pipeline from parsed arguments; errors are GaokerenaError (one-line message)."""
     from crawl.filter.config import FilterConfig
     from crawl.filter.pipeline import filter_file
+    from index.cli import invalid_option
     from index.errors import GaokerenaError
 
     overrides = {
@@ -79,10 +80,8 @@ def run_filter(args: argparse.Namespace) -> int:
         "min_article_tokens": args.min_article_tokens,
         "spam_min_signals": args.spam_min_signals,
     }
-    try:
+    with invalid_option():
         config = FilterConfig(**{k: v for k, v in overrides.items() if v is not None})
-    except ValueError as error:
-        raise GaokerenaError(str(error)) from None
     if args.workers < 1:
         raise GaokerenaError(f"--workers must be >= 1, got {args.workers}")
     if args.no_near_dedup:

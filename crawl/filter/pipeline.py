@@ -31,35 +31,22 @@ from pathlib import Path
 from typing import Any
 
 from crawl.filter.config import FilterConfig
+from crawl.filter.pii import PiiConfig, scrub
 from crawl.filter.records import CrawlRecord, read_records, text_of
+from crawl.filter.report import build_report, write_report
+from crawl.filter.result import FilterResult
+from crawl.filter.rules import (
+    not_persian,
+    remove_boilerplate_lines,
+    spam_signals,
+    strip_greetings,
+)
 from index.errors import DataError
 from index.files import write_jsonl_atomic
 
 logger = logging.getLogger(__name__)
 
-RULES = ("missing_fields", "spam", "greeting_only", "short_answer", "short_text", "not_persian",
-         "duplicate", "near_duplicate")
 TEXT_FIELDS = ("title", "question", "answer", "text")
-
-
-@dataclass
-class FilterResult:
-    """Kept records (input fields, cleaned text), rejections, and what the report needs."""
-
-    kept: list[dict[str, Any]] = field(default_factory=list)
-    rejected: list[dict[str, Any]] = field(default_factory=list)
-    read_per_site: Counter = field(default_factory=Counter)
-    kept_per_site: Counter = field(default_factory=Counter)
-    removed_per_rule: Counter = field(default_factory=Counter)
-    pii_scrubbed: Counter = field(default_factory=Counter)
-    boilerplate_lines_removed: int = 0
-    tokens_before: list[int] = field(default_factory=list)
-    tokens_after: list[int] = field(default_factory=list)
-    kept_ids: list[str] = field(default_factory=list)
-
-    @property
-    def read(self) -> int:
-        return sum(self.read_per_site.values())
 
 
 @dataclass
@@ -94,14 +81,6 @@ class Tools:
 
 def assess(record: CrawlRecord, config: FilterConfig, tools: Tools) -> Assessment:
     """Apply every per-record rule (all but deduplication) to one record; pure given tools."""
-    from crawl.filter.pii import PiiConfig, scrub
-    from crawl.filter.rules import (
-        not_persian,
-        remove_boilerplate_lines,
-        spam_signals,
-        strip_greetings,
-    )
-
     if record.missing:
         return Assessment(record, "missing_fields",
                           f"no {', '.join(record.missing)} (record has {sorted(record.data)})")
@@ -293,8 +272,6 @@ def filter_file(
         DataError: unreadable input (with file:line), an empty file, no usable record, or an
             output path that would overwrite the input.
     """
-    from crawl.filter.report import build_report, write_report
-
     input_path, out_path = Path(input_path), Path(out_path)
     if out_path.resolve() == input_path.resolve():
         raise DataError(f"--out {out_path} is the input file; choose another path")

@@ -1,8 +1,9 @@
 """The report folder: ``report.json``, ``rejected.jsonl`` and PNG charts.
 
-The JSON holds every figure the charts show, so scripts never parse images. Charts use the
-Agg backend (no display needed) and Latin labels: matplotlib draws Persian letters unshaped
-and left-to-right, which would be unreadable.
+The JSON holds every figure the charts show, so scripts never parse images. Charts are drawn
+on ``matplotlib.figure.Figure`` objects (no pyplot: no display, no backend to set) with Latin
+labels: matplotlib draws Persian letters unshaped and left-to-right, which would be
+unreadable.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from crawl.filter.config import FilterConfig
-from crawl.filter.pipeline import RULES, FilterResult
+from crawl.filter.result import RULES, FilterResult
 from index.files import save_figure_atomic, write_json_atomic, write_jsonl_atomic
 
 REPORT_VERSION = 1
@@ -22,15 +23,14 @@ HISTOGRAM_EDGES = (0, 10, 20, 30, 40, 45, 50, 60, 80, 100, 150, 200, 300, 500, 1
 
 def histogram(values: list[int], edges: tuple[int, ...] = HISTOGRAM_EDGES) -> dict[str, Any]:
     """Counts per ``[edge_i, edge_i+1)`` bin, the last bin open-ended; plus summary stats."""
-    counts = [0] * len(edges)
-    for value in values:
-        index = max(i for i, edge in enumerate(edges) if value >= edge) if value >= 0 else 0
-        counts[index] += 1
-    ordered = sorted(values)
-    median = ordered[len(ordered) // 2] if ordered else 0
-    return {"edges": list(edges), "counts": counts, "n": len(values),
-            "min": ordered[0] if ordered else 0, "median": median,
-            "max": ordered[-1] if ordered else 0}
+    import numpy as np
+
+    ordered = np.sort(np.clip(np.asarray(values, dtype=np.int64), edges[0], None))
+    counts, _ = np.histogram(ordered, bins=[*edges, np.inf])
+    middle = ordered[len(ordered) // 2] if len(ordered) else 0  # upper median: a real length
+    return {"edges": list(edges), "counts": counts.tolist(), "n": len(values),
+            "min": int(min(values, default=0)), "median": int(middle),
+            "max": int(max(values, default=0))}
 
 
 def build_report(result: FilterResult, config: FilterConfig, input_path: Path, out_path: Path,
@@ -94,14 +94,12 @@ def _top_with_other(counts: dict[str, int], n: int) -> dict[str, int]:
 
 def plot_report(report: dict[str, Any], report_dir: Path) -> list[Path]:
     """removed_per_rule.png, site_share.png and token_lengths.png."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # no pyplot: no backend or global state to set
 
     paths = []
     removed = report["removed_per_rule"]
-    figure, axis = plt.subplots(figsize=(7, 3.5))
+    figure = Figure(figsize=(7, 3.5))
+    axis = figure.subplots()
     names = list(removed) or ["(none)"]
     values = list(removed.values()) or [0]
     bars = axis.barh(names[::-1], values[::-1], color="#c0504d")
@@ -109,10 +107,10 @@ def plot_report(report: dict[str, Any], report_dir: Path) -> list[Path]:
     axis.set_xlabel("records removed")
     axis.set_title(f"Removed per rule ({report['dropped']} of {report['read']} records)")
     paths.append(_save(figure, report_dir / "removed_per_rule.png"))
-    plt.close(figure)
 
     kept_per_site = report["kept_per_site"]
-    figure, (pie_axis, bar_axis) = plt.subplots(1, 2, figsize=(10, 4))
+    figure = Figure(figsize=(10, 4))
+    pie_axis, bar_axis = figure.subplots(1, 2)
     if kept_per_site:
         slices = _top_with_other(kept_per_site, PIE_SLICES)
         pie_axis.pie(list(slices.values()), labels=list(slices),
@@ -128,10 +126,10 @@ def plot_report(report: dict[str, Any], report_dir: Path) -> list[Path]:
     pie_axis.set_title(f"Share of kept records per site ({report['kept']})")
     bar_axis.set_title("Read vs kept per site")
     paths.append(_save(figure, report_dir / "site_share.png"))
-    plt.close(figure)
 
     lengths = report["token_length"]
-    figure, axis = plt.subplots(figsize=(8, 3.8))
+    figure = Figure(figsize=(8, 3.8))
+    axis = figure.subplots()
     labels = [f"{a}-{b - 1}" for a, b in itertools.pairwise(HISTOGRAM_EDGES)]
     labels.append(f"{HISTOGRAM_EDGES[-1]}+")
     positions = range(len(labels))
@@ -145,5 +143,4 @@ def plot_report(report: dict[str, Any], report_dir: Path) -> list[Path]:
     axis.set_title("Token lengths before and after filtering")
     axis.legend()
     paths.append(_save(figure, report_dir / "token_lengths.png"))
-    plt.close(figure)
     return paths
