@@ -221,3 +221,12 @@ def test_adapting_e5_changes_the_encoder_but_not_its_token_embeddings(tmp_path, 
                           after.embeddings.word_embeddings.weight.detach().numpy())
     assert not np.allclose(before.encoder.layer[0].attention.self.query.weight.detach().numpy(),
                            after.encoder.layer[0].attention.self.query.weight.detach().numpy())
+
+
+def test_a_single_side_mode_ignores_that_sides_fusion_weight(encoder_index):
+    from index.config import FusionConfig
+    from index.retriever import Retriever
+
+    retriever = Retriever.load(encoder_index, mode="encoder",
+                               fusion=FusionConfig(encoder_weight=0.0))
+    assert [hit.encoder_rank for hit in retriever.search("درمان میگرن چیست", k=3)] == [1, 2, 3]
