@@ -22,6 +22,7 @@ from index.analyze import shared_analyzer
 from index.chunk import chunk_text
 from index.config import IndexConfig
 from index.dense import build_dense_index, save_dense_index
+from index.docstore import write_docstore
 from index.embed import Embedder
 from index.errors import DataError, IndexFormatError
 from index.lexical import LexicalIndex
@@ -184,9 +185,7 @@ def build_index(
         terms = [analyzer(text) for text in
                  tqdm(normalized, desc="analyzing", unit="chunk", disable=not progress)]
 
-        with (staging / CHUNKS_NAME).open("w", encoding="utf-8") as handle:
-            for chunk in chunks:
-                handle.write(chunk.to_json() + "\n")
+        write_docstore(staging / CHUNKS_NAME, (chunk.to_json() for chunk in chunks))
 
         lexical = LexicalIndex.build(terms, config.lexical)
         (staging / LEXICAL_DIR).mkdir()

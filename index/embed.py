@@ -111,10 +111,16 @@ def load_embedder(config: EmbedderConfig | str) -> Embedder:
     """
     if isinstance(config, str):
         config = EmbedderConfig(name=config)
-    from sentence_transformers import SentenceTransformer
-
     name = config.name
     path = Path(name).expanduser()
+    if path.is_dir():
+        from index.static_embed import load_static_embedder  # numpy only: no torch import
+
+        static = load_static_embedder(path, config)
+        if static is not None:
+            return static
+    from sentence_transformers import SentenceTransformer
+
     if path.exists():
         if not path.is_dir():
             raise EmbedderUnavailable(f"{name}: expected a model folder, found a file")

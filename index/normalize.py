@@ -43,10 +43,10 @@ class PersianNormalizer:
     """
 
     def __init__(self, config: NormalizerConfig | None = None) -> None:
-        from hazm import Normalizer  # lazy: hazm 0.10 imports gensim and fasttext
+        from index.hazm_parts import hazm_parts  # lazy, and only hazm's parts we use
 
         self.config = config or NormalizerConfig()
-        self._hazm = Normalizer(**self.config.to_dict())
+        self._hazm = hazm_parts().Normalizer(**self.config.to_dict())
         # A question is normalized by the safety check, the query check and the retriever;
         # remembering recent short texts makes the second and third time free.
         self._recent = lru_cache(maxsize=1024)(self._normalize)

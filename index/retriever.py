@@ -7,7 +7,6 @@ that the embedder is the one that built the index.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -18,13 +17,15 @@ from index.analyze import LexicalAnalyzer, shared_analyzer
 from index.build import CHUNKS_NAME, DENSE_NAME, LEXICAL_DIR, Chunk, Source
 from index.config import FusionConfig, IndexConfig
 from index.dense import load_dense_index, score_rows, search_dense
+from index.docstore import Docstore
 from index.embed import Embedder, EmbedderConfig, fingerprints_match, load_embedder
 from index.errors import IndexFormatError, QueryError
 from index.fusion import fuse
-from index.lexical import LexicalIndex, top_k
-from index.manifest import Manifest, verify_files
+from index.lexical import LexicalIndex
+from index.manifest import Manifest
 from index.normalize import PersianNormalizer, persian_ratio, shared_normalizer
 from index.translation import TranslationScorer, load_scorer
+from index.verified import verify_files_once
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ class Retriever:
     folder: Path
     manifest: Manifest
     config: IndexConfig
-    chunks: list[Chunk]
+    chunks: Docstore  # a sequence of Chunk, read from disk on demand
     lexical: LexicalIndex | None
     dense: object | None
     embedder: Embedder | None
@@ -115,7 +116,7 @@ class Retriever:
         folder = Path(folder)
         manifest = Manifest.read(folder)
         if verify:
-            verify_files(folder, manifest)
+            verify_files_once(folder, manifest)
         try:
             config = IndexConfig.from_dict(manifest.config)
         except (TypeError, ValueError) as error:
@@ -123,7 +124,7 @@ class Retriever:
         if fusion is not None:
             config = replace(config, fusion=fusion)
 
-        chunks = _read_chunks(folder / CHUNKS_NAME)
+        chunks = Docstore(folder / CHUNKS_NAME, Chunk.from_dict)
         if len(chunks) != manifest.chunks:
             raise IndexFormatError(
                 f"{folder}: {CHUNKS_NAME} has {len(chunks)} passages, the manifest says "
@@ -192,11 +193,10 @@ class Retriever:
         lexical_side = dense_side = None
         lexical_rank: dict[int, int] = {}
         dense_rank: dict[int, int] = {}
-        all_lexical = vector = None
+        vector = None
         query_terms = self.analyzer(normalized)
         if self.lexical is not None:
-            all_lexical = self.lexical.scores(query_terms)
-            scores, rows = top_k(all_lexical, candidates)
+            scores, rows = self.lexical.top_k(query_terms, candidates)
             lexical_side = (rows.tolist(), scores.tolist())
             lexical_rank = {row: i + 1 for i, row in enumerate(lexical_side[0])}
         if self.dense is not None and self.embedder is not None:
@@ -207,7 +207,7 @@ class Retriever:
             dense_rank = {row: i + 1 for i, row in enumerate(dense_side[0])}
         if self.config.fusion.method == "score" and dense_side and lexical_side:
             dense_side, lexical_side = self._complete_scores(
-                dense_side, lexical_side, all_lexical, vector
+                dense_side, lexical_side, query_terms, vector
             )
 
         translation_side = None
@@ -230,13 +230,19 @@ class Retriever:
         return hits
 
 
-    def _complete_scores(self, dense_side, lexical_side, all_lexical, vector):
+    def _complete_scores(self, dense_side, lexical_side, query_terms, vector):
         """Give every candidate its real score on both sides, for a fair weighted sum.
 
-        A passage in one side's top list but not the other's still has a score there; BM25
-        has it already, the dense side recomputes it from the stored vector.
+        A passage in one side's top list but not the other's still has a score there: BM25
+        scores just those passages from the query terms' postings, the dense side
+        recomputes it from the stored vector. Nothing is scored over the whole corpus.
         """
         union = list(dict.fromkeys([*dense_side[0], *lexical_side[0]]))
+        lexical_scores = dict(zip(*lexical_side, strict=True))
+        unscored = [row for row in union if row not in lexical_scores]
+        for row, value in zip(unscored, self.lexical.score_rows(query_terms, unscored).tolist(),
+                              strict=True):
+            lexical_scores[row] = value
         dense_scores = dict(zip(*dense_side, strict=True))
         missing = [row for row in union if row not in dense_scores]
         recomputed = score_rows(self.dense, vector[0], missing)
@@ -245,22 +251,8 @@ class Retriever:
             dense_scores[row] = float(recomputed[position]) if recomputed is not None else floor
         return (
             (union, [dense_scores[row] for row in union]),
-            (union, [float(all_lexical[row]) for row in union]),
+            (union, [float(lexical_scores[row]) for row in union]),
         )
-
-
-def _read_chunks(path: Path) -> list[Chunk]:
-    chunks = []
-    try:
-        with path.open(encoding="utf-8") as handle:
-            for number, line in enumerate(handle, start=1):
-                try:
-                    chunks.append(Chunk.from_dict(json.loads(line)))
-                except (json.JSONDecodeError, TypeError, ValueError, AttributeError):
-                    raise IndexFormatError(f"{path}:{number}: damaged passage record") from None
-    except FileNotFoundError:
-        raise IndexFormatError(f"{path}: missing; rebuild the index") from None
-    return chunks
 
 
 def _matching_embedder(folder: Path, manifest: Manifest, embedder: Embedder | str | None):
