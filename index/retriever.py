@@ -23,6 +23,7 @@ from index.errors import IndexFormatError, QueryError
 from index.fusion import fuse
 from index.lexical import LexicalIndex
 from index.manifest import Manifest
+from index.memory import check_fits
 from index.normalize import PersianNormalizer, persian_ratio, shared_normalizer
 from index.translation import TranslationScorer, load_scorer
 from index.verified import verify_files_once
@@ -110,6 +111,7 @@ class Retriever:
         Raises:
             IndexFormatError: missing or damaged files, or an embedder that differs from the
                 one that built the index.
+            IndexTooLarge: its searchable parts need more memory than is available.
         """
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
@@ -123,6 +125,7 @@ class Retriever:
             raise IndexFormatError(f"{folder}: manifest config is invalid ({error})") from None
         if fusion is not None:
             config = replace(config, fusion=fusion)
+        check_fits(folder, manifest, mode)
 
         chunks = Docstore(folder / CHUNKS_NAME, Chunk.from_dict)
         if len(chunks) != manifest.chunks:
