@@ -67,7 +67,11 @@ class LexicalAnalyzer:
         return terms
 
 
-@lru_cache(maxsize=8)
 def shared_analyzer(config: LexicalConfig | None = None) -> LexicalAnalyzer:
     """One analyzer per config for the whole process (hazm's lemmatizer loads in seconds)."""
+    return _analyzer_for(config or LexicalConfig())
+
+
+@lru_cache(maxsize=8)
+def _analyzer_for(config: LexicalConfig) -> LexicalAnalyzer:
     return LexicalAnalyzer(config)

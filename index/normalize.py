@@ -71,7 +71,15 @@ def persian_ratio(text: str) -> float:
     return arabic_script / len(letters)
 
 
-@lru_cache(maxsize=8)
 def shared_normalizer(config: NormalizerConfig | None = None) -> PersianNormalizer:
-    """One normalizer per config for the whole process; building one costs seconds."""
+    """One normalizer per config for the whole process; building one costs seconds.
+
+    ``None`` means the default config and shares its normalizer (the stopword list and an
+    index's manifest name the same config two ways).
+    """
+    return _normalizer_for(config or NormalizerConfig())
+
+
+@lru_cache(maxsize=8)
+def _normalizer_for(config: NormalizerConfig) -> PersianNormalizer:
     return PersianNormalizer(config)
