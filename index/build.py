@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 from index.analyze import shared_analyzer
 from index.chunk import chunk_text
 from index.config import IndexConfig
-from index.dense import build_dense_index, save_dense_index
+from index.dense import build_dense_index, resolve_kind, save_dense_index
 from index.docstore import write_docstore
 from index.embed import Embedder
 from index.errors import DataError, IndexFormatError
@@ -199,6 +199,9 @@ def build_index(
         if embedder is not None:
             logger.info("embedding %d chunks with %s", len(chunks), embedder.name)
             vectors = embedder.encode_documents(normalized)
+            config = replace(config, dense=resolve_kind(config.dense, len(chunks)))
+            logger.info("building a %s vector index over %d passages", config.dense.kind,
+                        len(chunks))
             dense = build_dense_index(vectors, config.dense)
             save_dense_index(dense, staging / DENSE_NAME)
             embedder_info = EmbedderInfo(embedder.name, embedder.dimension,
