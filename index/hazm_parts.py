@@ -10,8 +10,8 @@ the real, complete package, with the very same classes.
 
 hazm's own objects also re-read its 3 MB word list once per WordTokenizer (four times for a
 normalizer plus an analyzer); the stand-in hands them one parsed copy. Both lean on hazm
-0.10's module layout, which ``pyproject.toml`` pins; ``tests/test_hazm_parts.py`` checks the
-output equals real hazm's on Persian text.
+0.10's module layout, so other versions (Python 3.12+ resolves 0.12) import hazm whole;
+``tests/test_hazm_parts.py`` checks the output equals real hazm's on Persian text.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from functools import lru_cache
 from typing import Any
 
 _LOCK = threading.Lock()
+KNOWN_VERSION = "0.10."  # the module layout below; other versions import hazm whole
 
 # What hazm's submodules import from the package itself, in the order they need it.
 _HAZM_UTILS_NAMES = ("default_verbs", "default_words", "default_stopwords", "stopwords_list",
@@ -44,6 +45,15 @@ class HazmParts:
     stopwords_list: Any
 
 
+def _is_known_layout() -> bool:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("hazm").startswith(KNOWN_VERSION)
+    except PackageNotFoundError:
+        return False
+
+
 def _stand_in(name: str) -> types.ModuleType:
     """An empty package module whose submodules are found where the real package lives."""
     spec = importlib.util.find_spec(name)
@@ -59,6 +69,8 @@ def _stand_in(name: str) -> types.ModuleType:
 def hazm_parts() -> HazmParts:
     """hazm's normalizer and analyzer classes, without importing the rest of hazm."""
     real = sys.modules.get("hazm")
+    if (real is None or not hasattr(real, "Normalizer")) and not _is_known_layout():
+        import hazm as real  # another hazm version: its layout is unknown, import it whole
     if real is not None and hasattr(real, "Normalizer"):  # someone imported all of hazm
         return HazmParts(real.Normalizer, real.WordTokenizer, real.Lemmatizer, real.Stemmer,
                          real.stopwords_list)
