@@ -126,7 +126,9 @@ def score_rows(index, query_vector: np.ndarray, rows: list[int]) -> np.ndarray |
         vectors = index.reconstruct_batch(np.asarray(rows, dtype=np.int64))
     except RuntimeError:
         return None
-    return vectors @ np.asarray(query_vector, dtype=np.float32).reshape(-1)
+    # einsum's own loop, not BLAS: a hundred rows do not need threads, and on a busy machine
+    # waking BLAS threads cost up to 8 ms where the arithmetic takes 0.1.
+    return np.einsum("ij,j->i", vectors, np.asarray(query_vector, dtype=np.float32).reshape(-1))
 
 
 def search_dense(index, query_vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
