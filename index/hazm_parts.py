@@ -9,7 +9,8 @@ subclass) that is removed again afterwards, so a later ``import hazm`` elsewhere
 the real, complete package, with the very same classes.
 
 hazm's own objects also re-read its 3 MB word list once per WordTokenizer (four times for a
-normalizer plus an analyzer); the stand-in hands them one parsed copy. Both lean on hazm
+normalizer plus an analyzer) and conjugate every verb once per Lemmatizer (twice); the
+stand-in hands them one parsed copy and remembers the conjugations. Both lean on hazm
 0.10's module layout, so other versions (Python 3.12+ resolves 0.12) import hazm whole;
 ``tests/test_hazm_parts.py`` checks the output equals real hazm's on Persian text.
 """
@@ -97,8 +98,28 @@ def _import_parts(package: types.ModuleType) -> HazmParts:
     package.Stemmer = importlib.import_module("hazm.stemmer").Stemmer
     package.WordTokenizer = importlib.import_module("hazm.word_tokenizer").WordTokenizer
     lemmatizer = importlib.import_module("hazm.lemmatizer")
+    lemmatizer.Conjugation = _shared_conjugation(lemmatizer.Conjugation)
     package.Lemmatizer = lemmatizer.Lemmatizer
     package.Conjugation = lemmatizer.Conjugation
     normalizer = importlib.import_module("hazm.normalizer")
     return HazmParts(normalizer.Normalizer, package.WordTokenizer, package.Lemmatizer,
                      package.Stemmer, utils.stopwords_list)
+
+
+def _shared_conjugation(conjugation: type) -> type:
+    """hazm's Conjugation, remembering each verb's forms across Lemmatizer instances.
+
+    The normalizer and the analyzer each build a Lemmatizer, which conjugates all 1,386
+    verbs (0.3 s of CPU); the second one now reuses the first one's forms. Each call still
+    returns a new list, so a caller that changes it changes nothing shared.
+    """
+    forms: dict[str, list[str]] = {}
+
+    class SharedConjugation(conjugation):
+        def get_all(self, verb: str) -> list[str]:
+            if verb not in forms:
+                forms[verb] = list(super().get_all(verb))
+            return list(forms[verb])
+
+    SharedConjugation.__name__ = SharedConjugation.__qualname__ = conjugation.__name__
+    return SharedConjugation
