@@ -1,8 +1,9 @@
 """Hybrid retrieval over an index folder: BM25 and dense search fused into one ranking.
 
 Queries go through exactly the normalizer and analyzer settings recorded in the manifest, so
-a query and a passage are always processed alike. Loading checks the files' checksums and
-that the embedder is the one that built the index.
+a query and a passage are always processed alike. Loading checks the files' checksums (once
+per index version, index/verified.py), that its parts fit in memory, and that the embedder is
+the one that built the index. Every side scores candidates only, never the whole corpus.
 """
 
 from __future__ import annotations
