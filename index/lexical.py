@@ -1,4 +1,4 @@
-"""BM25 over hazm terms, stored by bm25s as plain numpy arrays and JSON (no pickle).
+"""BM25 over hazm terms, stored by bm25s as plain numpy arrays (memory-mapped at load) and JSON.
 
 bm25s precomputes every term's BM25 contribution into a sparse matrix at build time (one
 column of postings per term), so a query sums a few columns; ``top_k`` and ``score_rows``
@@ -117,7 +117,7 @@ class LexicalIndex:
         import bm25s
 
         try:
-            bm25 = bm25s.BM25.load(str(folder), load_corpus=False, mmap=False)
+            bm25 = bm25s.BM25.load(str(folder), load_corpus=False, mmap=True)
         except (OSError, ValueError, KeyError) as error:
             raise IndexFormatError(
                 f"{folder}: the BM25 files are damaged ({type(error).__name__}: {error}); "
