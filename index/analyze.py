@@ -24,12 +24,12 @@ AFFIXES = frozenset({"ها", "های", "هایی", "ی", "ای", "تر", "تری
 @lru_cache(maxsize=1)
 def persian_stopwords() -> frozenset[str]:
     """hazm's stopword list, normalized, as single words (no half-space compounds)."""
-    from hazm import stopwords_list
-
+    from index.hazm_parts import hazm_parts
     from index.normalize import shared_normalizer
 
     normalize = shared_normalizer()
-    return frozenset(word for word in (normalize(w) for w in stopwords_list()) if word)
+    return frozenset(word for word in (normalize(w) for w in hazm_parts().stopwords_list())
+                     if word)
 
 
 class LexicalAnalyzer:
@@ -41,15 +41,16 @@ class LexicalAnalyzer:
     """
 
     def __init__(self, config: LexicalConfig | None = None) -> None:
-        from hazm import Lemmatizer, Stemmer, WordTokenizer
+        from index.hazm_parts import hazm_parts
 
+        hazm = hazm_parts()
         self.config = config or LexicalConfig()
-        self._tokenizer = WordTokenizer(join_verb_parts=False)
+        self._tokenizer = hazm.WordTokenizer(join_verb_parts=False)
         self._stopwords = persian_stopwords() if self.config.stopwords else frozenset()
         if self.config.stemming == "lemma":
-            reduce = Lemmatizer().lemmatize
+            reduce = hazm.Lemmatizer().lemmatize
         elif self.config.stemming == "stem":
-            reduce = Stemmer().stem
+            reduce = hazm.Stemmer().stem
         else:
             def reduce(word: str) -> str:
                 return word
@@ -66,7 +67,11 @@ class LexicalAnalyzer:
         return terms
 
 
-@lru_cache(maxsize=8)
 def shared_analyzer(config: LexicalConfig | None = None) -> LexicalAnalyzer:
     """One analyzer per config for the whole process (hazm's lemmatizer loads in seconds)."""
+    return _analyzer_for(config or LexicalConfig())
+
+
+@lru_cache(maxsize=8)
+def _analyzer_for(config: LexicalConfig) -> LexicalAnalyzer:
     return LexicalAnalyzer(config)

@@ -19,7 +19,8 @@ from tqdm.auto import tqdm
 from index.analyze import shared_analyzer
 from index.chunk import chunk_text
 from index.config import IndexConfig
-from index.dense import build_dense_index, save_dense_index
+from index.dense import build_dense_index, resolve_kind, save_dense_index
+from index.docstore import write_docstore
 from index.embed import TextEncoder
 from index.errors import DataError, IndexFormatError
 from index.files import write_folder_atomic
@@ -137,7 +138,8 @@ def _embed_side(model: TextEncoder | None, texts: list[str], config: IndexConfig
     """Embed every passage with ``model`` into a FAISS file at ``path``; None without a model."""
     if model is None:
         return None
-    logger.info("embedding %d chunks with %s", len(texts), model.name)
+    logger.info("embedding %d chunks with %s into a %s vector index", len(texts), model.name,
+                config.dense.kind)
     dense = build_dense_index(model.encode_documents(texts), config.dense)
     save_dense_index(dense, path)
     return EmbedderInfo(model.name, model.dimension, model.fingerprint())
@@ -182,9 +184,7 @@ def build_index(
         terms = [analyzer(text) for text in
                  tqdm(normalized, desc="analyzing", unit="chunk", disable=not progress)]
 
-        with (staging / CHUNKS_NAME).open("w", encoding="utf-8") as handle:
-            for chunk in chunks:
-                handle.write(chunk.to_json() + "\n")
+        write_docstore(staging / CHUNKS_NAME, (chunk.to_json() for chunk in chunks))
 
         lexical = LexicalIndex.build(terms, config.lexical)
         (staging / LEXICAL_DIR).mkdir()
@@ -194,6 +194,8 @@ def build_index(
             DocumentTerms.build(terms, translation.answer_vocabulary).save(
                 staging / TRANSLATION_DIR)
 
+        if embedder is not None or encoder is not None:
+            config = replace(config, dense=resolve_kind(config.dense, len(chunks)))
         embedder_info = _embed_side(embedder, normalized, config, staging / DENSE_NAME)
         encoder_info = _embed_side(encoder, normalized, config, staging / ENCODER_NAME)
 

@@ -201,9 +201,10 @@ def register(registry: CommandRegistry) -> None:
     build.add_argument("--translation", type=Path, metavar="DIR",
                        help="a word-translation table from `gaokerena train translation`: "
                        "adds a third fusion side that matches patients' words to doctors' words")
-    build.add_argument("--dense-kind", default="flat",
-                       choices=("flat", "hnsw", "ivf", "ivfpq", "ivfsq"),
-                       help="FAISS index type (default: flat, exact)")
+    build.add_argument("--dense-kind", default="auto",
+                       choices=("auto", "flat", "hnsw", "ivf", "ivfpq", "ivfsq"),
+                       help="FAISS index type (default: auto, exact flat below 50,000 "
+                       "passages, ivfsq from there on)")
     _add_fusion_options(build)
     build.add_argument("--max-words", type=int, default=200, help="chunk budget in words")
     build.add_argument("--overlap-words", type=int, default=40, help="chunk overlap in words")

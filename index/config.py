@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-DENSE_KINDS = ("flat", "hnsw", "ivf", "ivfpq", "ivfsq")
+DENSE_KINDS = ("auto", "flat", "hnsw", "ivf", "ivfpq", "ivfsq")
 STEMMING = ("lemma", "stem", "none")
 FUSION_METHODS = ("rrf", "score")
 
@@ -93,10 +93,13 @@ class DenseConfig:
 
     ``flat`` is exact inner product; ``hnsw`` is a graph index with no training; ``ivf``,
     ``ivfpq`` and ``ivfsq`` cluster the vectors first (and compress them, for the last two),
-    which is what a million chunks in 2 GB needs.
+    which is what a million chunks in 2 GB needs. ``auto`` (the default) builds ``flat``
+    below ``exact_below`` passages and ``ivfsq`` from there on (benchmarks/scale.py); the
+    manifest records the kind that was built.
     """
 
-    kind: str = "flat"
+    kind: str = "auto"
+    exact_below: int = 50_000
     hnsw_m: int = 32
     hnsw_ef_construction: int = 80
     hnsw_ef_search: int = 64
@@ -108,8 +111,8 @@ class DenseConfig:
     def __post_init__(self) -> None:
         if self.kind not in DENSE_KINDS:
             raise ValueError(f"dense kind must be one of {DENSE_KINDS}, got {self.kind!r}")
-        for name in ("hnsw_m", "hnsw_ef_construction", "hnsw_ef_search", "ivf_nprobe", "pq_m",
-                     "batch_size"):
+        for name in ("exact_below", "hnsw_m", "hnsw_ef_construction", "hnsw_ef_search",
+                     "ivf_nprobe", "pq_m", "batch_size"):
             _positive(name, getattr(self, name))
         if self.ivf_nlist < 0:
             raise ValueError("ivf_nlist must be >= 0 (0 picks about 4*sqrt(n) lists)")

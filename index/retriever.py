@@ -1,13 +1,13 @@
 """Hybrid retrieval over an index folder: BM25 and dense search fused into one ranking.
 
 Queries go through exactly the normalizer and analyzer settings recorded in the manifest, so
-a query and a passage are always processed alike. Loading checks the files' checksums and
-that the embedder is the one that built the index.
+a query and a passage are always processed alike. Loading checks the files' checksums (once
+per index version, index/verified.py), that its parts fit in memory, and that the embedder is
+the one that built the index. Every side scores candidates only, never the whole corpus.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -18,13 +18,16 @@ from index.analyze import LexicalAnalyzer, shared_analyzer
 from index.build import CHUNKS_NAME, DENSE_NAME, ENCODER_NAME, LEXICAL_DIR, Chunk, Source
 from index.config import FusionConfig, IndexConfig
 from index.dense import load_dense_index, score_rows, search_dense
+from index.docstore import Docstore
 from index.embed import EmbedderConfig, TextEncoder, fingerprints_match, load_embedder
 from index.errors import IndexFormatError, QueryError
 from index.fusion import fuse
-from index.lexical import LexicalIndex, top_k
-from index.manifest import EmbedderInfo, Manifest, verify_files
+from index.lexical import LexicalIndex
+from index.manifest import EmbedderInfo, Manifest
+from index.memory import check_fits
 from index.normalize import PersianNormalizer, persian_ratio, shared_normalizer
 from index.translation import TranslationScorer, load_scorer
+from index.verified import verify_files_once
 
 logger = logging.getLogger(__name__)
 
@@ -99,7 +102,7 @@ class Retriever:
     folder: Path
     manifest: Manifest
     config: IndexConfig
-    chunks: list[Chunk]
+    chunks: Docstore  # a sequence of Chunk, read from disk on demand
     lexical: LexicalIndex | None
     dense: object | None
     embedder: TextEncoder | None
@@ -126,21 +129,23 @@ class Retriever:
         Raises:
             IndexFormatError: missing or damaged files, or a model that differs from the
                 one that built the index.
+            IndexTooLarge: its searchable parts need more memory than is available.
         """
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
         folder = Path(folder)
         manifest = Manifest.read(folder)
         if verify:
-            verify_files(folder, manifest)
+            verify_files_once(folder, manifest)
         try:
             config = IndexConfig.from_dict(manifest.config)
         except (TypeError, ValueError) as error:
             raise IndexFormatError(f"{folder}: manifest config is invalid ({error})") from None
         if fusion is not None:
             config = replace(config, fusion=fusion)
+        check_fits(folder, manifest, mode)
 
-        chunks = _read_chunks(folder / CHUNKS_NAME)
+        chunks = Docstore(folder / CHUNKS_NAME, Chunk.from_dict)
         if len(chunks) != manifest.chunks:
             raise IndexFormatError(
                 f"{folder}: {CHUNKS_NAME} has {len(chunks)} passages, the manifest says "
@@ -228,11 +233,9 @@ class Retriever:
         candidates = max(k, fusion.candidates)
         query_terms = self.analyzer(normalized)
         sides: dict[str, tuple[list[int], list[float]]] = {}
-        all_lexical = None
         vectors: dict[str, tuple[object, np.ndarray]] = {}
         if self.lexical is not None:
-            all_lexical = self.lexical.scores(query_terms)
-            scores, rows = top_k(all_lexical, candidates)
+            scores, rows = self.lexical.top_k(query_terms, candidates)
             sides["lexical"] = (rows.tolist(), scores.tolist())
         weights = {"dense": fusion.dense_weight, "encoder": fusion.encoder_weight}
         for name, side in (("dense", self._dense_side()), ("encoder", self.encoder_side)):
@@ -246,7 +249,7 @@ class Retriever:
         ranks = {name: {row: i + 1 for i, row in enumerate(rows)}
                  for name, (rows, _) in sides.items()}
         if fusion.method == "score" and len(sides) > 1:
-            sides = self._complete_scores(sides, all_lexical, vectors)
+            sides = self._complete_scores(sides, query_terms, vectors)
 
         if self.translation is not None and fusion.translation_weight > 0:
             union = list(dict.fromkeys(row for rows, _ in sides.values() for row in rows))
@@ -275,23 +278,23 @@ class Retriever:
             return None
         return DenseSide(self.embedder, self.dense)
 
-    @staticmethod
-    def _complete_scores(sides, all_lexical, vectors):
+    def _complete_scores(self, sides, query_terms, vectors):
         """Give every candidate its real score on every side, for a fair weighted sum.
 
-        A passage in one side's top list but not another's still has a score there; BM25
-        has it already, a dense side recomputes it from the stored vector.
+        A passage in one side's top list but not another's still has a score there: BM25
+        scores just those passages from the query terms' postings, a dense side recomputes
+        it from the stored vector. Nothing is scored over the whole corpus.
         """
         union = list(dict.fromkeys(row for rows, _ in sides.values() for row in rows))
         completed = {}
         for name, (rows, values) in sides.items():
-            if name == "lexical":
-                completed[name] = (union, [float(all_lexical[row]) for row in union])
-                continue
             known = dict(zip(rows, values, strict=True))
             missing = [row for row in union if row not in known]
-            index, vector = vectors[name]
-            recomputed = score_rows(index, vector, missing)
+            if name == "lexical":
+                recomputed = self.lexical.score_rows(query_terms, missing).tolist()
+            else:
+                index, vector = vectors[name]
+                recomputed = score_rows(index, vector, missing)
             floor = min(values) if values else 0.0
             for position, row in enumerate(missing):
                 known[row] = float(recomputed[position]) if recomputed is not None else floor
@@ -307,20 +310,6 @@ def _open_side(folder: Path, file_name: str, info: EmbedderInfo,
     if index.ntotal != manifest.chunks:
         raise IndexFormatError(f"{folder}: {file_name} does not match the passages")
     return DenseSide(model, index)
-
-
-def _read_chunks(path: Path) -> list[Chunk]:
-    chunks = []
-    try:
-        with path.open(encoding="utf-8") as handle:
-            for number, line in enumerate(handle, start=1):
-                try:
-                    chunks.append(Chunk.from_dict(json.loads(line)))
-                except (json.JSONDecodeError, TypeError, ValueError, AttributeError):
-                    raise IndexFormatError(f"{path}:{number}: damaged passage record") from None
-    except FileNotFoundError:
-        raise IndexFormatError(f"{path}: missing; rebuild the index") from None
-    return chunks
 
 
 def _matching_model(folder: Path, info: EmbedderInfo, model: TextEncoder | str | None):

@@ -7,6 +7,7 @@ index folder) and built once per session, because every retrieval test needs the
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,8 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 # The suite never reaches the network: a hub id must fail fast, not hang.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# Verification stamps (index/verified.py) go to a throw-away folder, not the user's cache.
+os.environ.setdefault("GAOKERENA_CACHE_DIR", tempfile.mkdtemp(prefix="gaokerena-test-cache-"))
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -181,3 +181,25 @@ def test_leftovers_of_a_killed_build_are_cleared_by_the_next(tmp_path, demo_docu
     (leftover / "chunks.jsonl").write_text("half written")
     build_index(demo_documents[:10], tmp_path / "idx", progress=False)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["idx"]
+
+
+def test_auto_builds_exact_vectors_for_a_small_corpus_and_ivfsq_for_a_large_one():
+    from index.config import DenseConfig
+    from index.dense import resolve_kind
+
+    config = DenseConfig(exact_below=1000)
+    assert config.kind == "auto"
+    assert resolve_kind(config, 999).kind == "flat"
+    assert resolve_kind(config, 1000).kind == "ivfsq"
+    assert resolve_kind(DenseConfig(kind="hnsw"), 10**7).kind == "hnsw"
+
+
+def test_the_manifest_records_the_kind_auto_chose(demo_documents, tiny_embedder, tmp_path):
+    from index.config import DenseConfig, IndexConfig
+
+    config = IndexConfig(dense=DenseConfig(exact_below=100, ivf_nprobe=4))
+    manifest = build_index(demo_documents, tmp_path / "auto", config, embedder=tiny_embedder,
+                           progress=False)
+    assert manifest.config["dense"]["kind"] == "ivfsq"
+    retriever = Retriever.load(tmp_path / "auto", tiny_embedder)
+    assert retriever.search("دیابت نوع دو", k=3)
