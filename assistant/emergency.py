@@ -97,7 +97,7 @@ class EmergencyConfig:
         rules_path / guidance_path / weights_path: data files other than the packaged ones.
     """
 
-    classifier: bool = False
+    classifier: bool = True
     rules_path: Path | None = None
     guidance_path: Path | None = None
     weights_path: Path | None = None
@@ -396,10 +396,12 @@ class EmergencyDetector:
         before = text[left:start].split()[-2:]
         if any(token in g.negation_before for token in before):
             return False
-        verb, own = g.governing_verb(text, start, end, right)
+        soft_left, soft_right = doc.clause(start, end, soft=True)
+        # A context phrase («۳۳ هفته‌ام») is negated only within its own «و»-clause: in «۳۳
+        # هفته‌ام و بچه تکون نمی‌خوره» the negative verb belongs to the symptom.
+        verb, own = g.governing_verb(text, start, end, right if category else soft_right)
         if verb and not own and g.is_verb(verb[0]) is False:
             return False
-        soft_left, soft_right = doc.clause(start, end, soft=True)
         soft = text[soft_left:soft_right]
         if g.is_history(text[max(left, start - 80) : end]):
             return False

@@ -26,8 +26,8 @@ TUNE_CATEGORIES = sorted({r["category"] for r in TUNE if r["label"] == "emergenc
 
 #: Measured on the holdout split with the shipped rules and classifier (docs/safety.md); a
 #: change that drops below these is a regression.
-HOLDOUT_MIN_RECALL = {"rules": 0.77, "rules+classifier": 0.80}
-HOLDOUT_MAX_FALSE_ALARMS = {"rules": 0.04, "rules+classifier": 0.06}
+HOLDOUT_MIN_RECALL = {"rules": 0.78, "rules+classifier": 0.90}
+HOLDOUT_MAX_FALSE_ALARMS = {"rules": 0.04, "rules+classifier": 0.08}
 
 
 @pytest.fixture(scope="module")
