@@ -53,6 +53,17 @@ def test_top_k_with_postings_covering_most_passages(demo_lexical, demo_terms):
     assert_same_ranking(demo_lexical, common, 50)
 
 
+def test_top_k_with_postings_of_a_few_passages(demo_lexical, demo_terms):
+    # Rare terms take the path that sums over the matched passages alone.
+    counts: dict[str, int] = {}
+    for terms in demo_terms:
+        for term in set(terms):
+            counts[term] = counts.get(term, 0) + 1
+    rare = [term for term, count in counts.items() if count == 2][:3]
+    assert len(rare) == 3 and demo_lexical.size > 6 * 8  # postings under an eighth
+    assert_same_ranking(demo_lexical, rare, 10)
+
+
 def test_a_repeated_query_term_counts_twice_as_in_bm25s(demo_lexical):
     terms = query_terms()[0]
     assert_same_ranking(demo_lexical, [*terms, terms[0]], 20)
