@@ -374,7 +374,9 @@ def test_long_question_is_checked_quickly(detector):
         started = time.perf_counter()
         detector.detect(question)
         timings.append(time.perf_counter() - started)
-    assert min(timings) < 0.05, f"{min(timings) * 1000:.1f} ms"
+    # A guard against runaway patterns (seconds), not a speed target: benchmarks/emergency.py
+    # measures latency; a busy CI core must not fail this.
+    assert min(timings) < 1.0, f"{min(timings) * 1000:.1f} ms"
 
 
 def test_custom_normalizer_is_used():
