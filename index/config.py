@@ -133,7 +133,8 @@ class FusionConfig:
     side, the translation language model's score of each candidate (index/translation.py),
     with ``translation_weight``; ``translation_beta`` mixes translated and literal matches.
     An index built with a pre-trained encoder (multilingual-e5-small by default) adds its
-    cosine as a fourth side with ``encoder_weight``, chosen on a site held out of training.
+    cosine as a fourth side with ``encoder_weight``. 1.0 was best of 0.3 / 0.6 / 1.0 / 1.5 on
+    a site held out of training (train drhast, query niniban: benchmarks/encoder_variants.py).
     """
 
     method: str = "score"
@@ -142,7 +143,7 @@ class FusionConfig:
     lexical_weight: float = 0.4
     candidates: int = 100
     translation_weight: float = 0.5
-    encoder_weight: float = 0.6
+    encoder_weight: float = 1.0
     translation_beta: float = 0.8
     translation_smoothing: float = 0.2
 
