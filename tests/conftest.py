@@ -7,7 +7,6 @@ index folder) and built once per session, because every retrieval test needs the
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -20,8 +19,6 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 # The suite never reaches the network: a hub id must fail fast, not hang.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-# Verification stamps (index/verified.py) go to a throw-away folder, not the user's cache.
-os.environ.setdefault("GAOKERENA_CACHE_DIR", tempfile.mkdtemp(prefix="gaokerena-test-cache-"))
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -32,9 +29,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def models_dir(tmp_path_factory) -> Path:
-    """Converted models (the built-in e5-small) go to a session folder, not the user's cache."""
+    """Converted models (the built-in e5-small) and verification stamps (index/verified.py)
+    go to session folders that pytest cleans up, not the user's cache."""
     folder = tmp_path_factory.mktemp("models")
     os.environ["GAOKERENA_MODELS"] = str(folder)
+    os.environ.setdefault("GAOKERENA_CACHE_DIR", str(tmp_path_factory.mktemp("stamps")))
     return folder
 
 
