@@ -150,32 +150,29 @@ def train_parts(pairs, folder: Path, timings: dict) -> tuple[Path, object]:
     return embedder_dir, TranslationTable.load(table_dir)
 
 
-def evaluate(index_dir: Path, variant: Variant, embedder, encoder, queries) -> dict:
+def open_variant(index_dir: Path, variant: Variant, embedder, encoder):
+    """The retriever of one variant: its mode, its fusion weights, the sides it needs."""
     from index.config import FusionConfig
-    from index.metrics import evaluate_retrieval
     from index.retriever import Retriever
 
     fusion = replace(FusionConfig(), dense_weight=variant.dense, lexical_weight=variant.lexical,
                      translation_weight=variant.translation, encoder_weight=variant.encoder)
-    retriever = Retriever.load(index_dir, embedder if variant.mode in ("hybrid", "dense")
-                               else None, mode=variant.mode, fusion=fusion,
-                               encoder=encoder if variant.mode in ("hybrid", "encoder")
-                               else None)
-    result = evaluate_retrieval(retriever, queries, progress=False)
+    return Retriever.load(index_dir, embedder if variant.mode in ("hybrid", "dense") else None,
+                          mode=variant.mode, fusion=fusion,
+                          encoder=encoder if variant.mode in ("hybrid", "encoder") else None)
+
+
+def evaluate(index_dir: Path, variant: Variant, embedder, encoder, queries) -> dict:
+    from index.metrics import evaluate_retrieval
+
+    result = evaluate_retrieval(open_variant(index_dir, variant, embedder, encoder), queries,
+                                progress=False)
     return {"mrr@10": result["mrr@10"], "recall@20": result["recall@20"]}
 
 
 def latency(index_dir: Path, variant: Variant, embedder, encoder, questions) -> dict:
     """p50 / p95 of one query at a time with the real (uncached) encoder."""
-    from index.config import FusionConfig
-    from index.retriever import Retriever
-
-    fusion = replace(FusionConfig(), dense_weight=variant.dense, lexical_weight=variant.lexical,
-                     translation_weight=variant.translation, encoder_weight=variant.encoder)
-    retriever = Retriever.load(index_dir, embedder if variant.mode in ("hybrid", "dense")
-                               else None, mode=variant.mode, fusion=fusion,
-                               encoder=encoder if variant.mode in ("hybrid", "encoder")
-                               else None)
+    retriever = open_variant(index_dir, variant, embedder, encoder)
     retriever.search(questions[0], k=10)
     seconds = []
     for question in questions:
