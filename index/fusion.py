@@ -57,7 +57,9 @@ def fuse(
 ) -> list[tuple[int, float]]:
     """Fuse whichever sides are present, with the configured method and weights.
 
-    Each side is (ids, scores); for ``rrf`` the ids must come best first.
+    Each side is (ids, scores); for ``rrf`` the ids must come best first. A side searched
+    alone (one mode of the retriever) keeps its own order and scores whatever its weight:
+    there is nothing to weigh it against.
     """
     sides = [
         (side, weight)
@@ -66,6 +68,9 @@ def fuse(
                              (encoder, config.encoder_weight))
         if side is not None
     ]
+    if len(sides) == 1:
+        ids, scores = sides[0][0]
+        return [(int(item), float(score)) for item, score in zip(ids, scores, strict=True)]
     if config.method == "rrf":
         return reciprocal_rank_fusion(
             [list(ids) for (ids, _), _ in sides], [w for _, w in sides], config.rrf_k

@@ -256,11 +256,8 @@ class Retriever:
             scores = self.translation.scores(query_terms, union)
             order = np.argsort(-scores, kind="stable")
             sides["translation"] = ([union[i] for i in order], scores[order].tolist())
-        if len(sides) == 1:  # one side alone (a single-side mode): its own order, any weight
-            fused = list(zip(*next(iter(sides.values())), strict=True))
-        else:
-            fused = fuse(sides.get("dense"), sides.get("lexical"), fusion,
-                         sides.get("translation"), sides.get("encoder"))
+        fused = fuse(sides.get("dense"), sides.get("lexical"), fusion, sides.get("translation"),
+                     sides.get("encoder"))
         hits = []
         for rank, (row, score) in enumerate(fused[:k], start=1):
             chunk = self.chunks[row]

@@ -209,7 +209,7 @@ def train_embedder(
     steps_per_epoch = max(1, len(pairs) // batch_size)
     epochs = max(config.epochs, math.ceil(config.min_steps / steps_per_epoch))
     staging = out.with_name(f".{out.name}.training-{uuid.uuid4().hex[:8]}")
-    callbacks = [_time_limit(config.max_minutes, TrainerCallback)] if config.max_minutes else []
+    callbacks = [time_limit(config.max_minutes, TrainerCallback)] if config.max_minutes else []
     args = SentenceTransformerTrainingArguments(
         output_dir=str(staging / "checkpoints"),
         num_train_epochs=epochs,
@@ -251,7 +251,7 @@ def train_embedder(
     return summary
 
 
-def _time_limit(max_minutes: float, base: type):
+def time_limit(max_minutes: float, base: type):
     """A Trainer callback that ends training after ``max_minutes`` of wall time."""
 
     class TimeLimit(base):

@@ -97,7 +97,7 @@ def train_encoder(
     from sentence_transformers.sentence_transformer import losses
     from transformers import TrainerCallback
 
-    from training.embedder import _time_limit
+    from training.embedder import time_limit
 
     config = config or EncoderTrainConfig()
     out = Path(out)
@@ -124,7 +124,7 @@ def train_encoder(
                "positive": model.prompts.get("document", "")}
     scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}.checkpoints-", dir=out.parent
                                     if out.parent.exists() else None))
-    callbacks = [_time_limit(config.max_minutes, TrainerCallback)] if config.max_minutes else []
+    callbacks = [time_limit(config.max_minutes, TrainerCallback)] if config.max_minutes else []
     args = SentenceTransformerTrainingArguments(
         output_dir=str(scratch),
         max_steps=config.max_steps,
