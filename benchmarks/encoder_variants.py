@@ -53,6 +53,7 @@ class Variant:
     translation: float = 0.5
     encoder: float = 0.0
     adapted: bool = False
+    stage: str = "candidates"
 
 
 VARIANTS = [
@@ -64,6 +65,8 @@ VARIANTS = [
     Variant("hybrid + e5 (weight 0.6)", encoder=0.6),
     Variant("hybrid + e5 (weight 1.0)", encoder=1.0),
     Variant("hybrid + e5 (weight 1.5)", encoder=1.5),
+    Variant("hybrid, e5 reranks its candidates (weight 0.6)", encoder=0.6, stage="rerank"),
+    Variant("hybrid, e5 reranks its candidates (weight 1.0)", encoder=1.0, stage="rerank"),
     Variant("BM25 + table + e5 (no static)", dense=0.0, encoder=0.6),
     Variant("BM25 + e5", dense=0.0, translation=0.0, encoder=0.6),
 ]
@@ -156,7 +159,8 @@ def open_variant(index_dir: Path, variant: Variant, embedder, encoder):
     from index.retriever import Retriever
 
     fusion = replace(FusionConfig(), dense_weight=variant.dense, lexical_weight=variant.lexical,
-                     translation_weight=variant.translation, encoder_weight=variant.encoder)
+                     translation_weight=variant.translation, encoder_weight=variant.encoder,
+                     encoder_stage=variant.stage)
     return Retriever.load(index_dir, embedder if variant.mode in ("hybrid", "dense") else None,
                           mode=variant.mode, fusion=fusion,
                           encoder=encoder if variant.mode in ("hybrid", "encoder") else None)

@@ -12,6 +12,7 @@ from typing import Any
 
 DENSE_KINDS = ("auto", "flat", "hnsw", "ivf", "ivfpq", "ivfsq")
 STEMMING = ("lemma", "stem", "none")
+ENCODER_STAGES = ("candidates", "rerank")
 FUSION_METHODS = ("rrf", "score")
 
 
@@ -135,6 +136,9 @@ class FusionConfig:
     An index built with a pre-trained encoder (multilingual-e5-small by default) adds its
     cosine as a fourth side with ``encoder_weight``. 1.0 was best of 0.3 / 0.6 / 1.0 / 1.5 on
     a site held out of training (train drhast, query niniban: benchmarks/encoder_variants.py).
+    ``encoder_stage`` says what that side does: ``candidates`` searches the encoder's own
+    vectors for more candidates; ``rerank`` only scores the candidates the other sides found,
+    so the first stage stays as fast as it was and the encoder's cost is its query encoding.
     """
 
     method: str = "score"
@@ -146,10 +150,14 @@ class FusionConfig:
     encoder_weight: float = 1.0
     translation_beta: float = 0.8
     translation_smoothing: float = 0.2
+    encoder_stage: str = "candidates"
 
     def __post_init__(self) -> None:
         if self.method not in FUSION_METHODS:
             raise ValueError(f"fusion method must be one of {FUSION_METHODS}, got {self.method!r}")
+        if self.encoder_stage not in ENCODER_STAGES:
+            raise ValueError(f"encoder_stage must be one of {ENCODER_STAGES}, "
+                             f"got {self.encoder_stage!r}")
         _positive("rrf_k", self.rrf_k)
         _positive("candidates", self.candidates)
         if min(self.dense_weight, self.lexical_weight, self.translation_weight,

@@ -238,14 +238,18 @@ class Retriever:
             scores, rows = self.lexical.top_k(query_terms, candidates)
             sides["lexical"] = (rows.tolist(), scores.tolist())
         weights = {"dense": fusion.dense_weight, "encoder": fusion.encoder_weight}
+        reranking = fusion.encoder_stage == "rerank" and self.mode == "hybrid"
         for name, side in (("dense", self._dense_side()), ("encoder", self.encoder_side)):
             if side is None or (weights[name] == 0 and self.mode == "hybrid"):
                 continue  # a side that cannot change the ranking costs no query encoding
             vector = side.model.encode_queries([normalized])
+            vectors[name] = (side.index, vector[0])
+            if name == "encoder" and reranking and sides:
+                sides[name] = self._rerank_side(sides, side.index, vector[0])
+                continue
             scores, rows = search_dense(side.index, vector, candidates)
             keep = rows[0] >= 0
             sides[name] = (rows[0][keep].tolist(), scores[0][keep].tolist())
-            vectors[name] = (side.index, vector[0])
         ranks = {name: {row: i + 1 for i, row in enumerate(rows)}
                  for name, (rows, _) in sides.items()}
         if fusion.method == "score" and len(sides) > 1:
@@ -269,6 +273,20 @@ class Retriever:
                     encoder_rank=ranks.get("encoder", {}).get(row), also=chunk.also)
             )
         return hits
+
+    @staticmethod
+    def _rerank_side(sides, index, vector: np.ndarray) -> tuple[list[int], list[float]]:
+        """The encoder's ranking of the candidates the other sides found (none of its own)."""
+        union = list(dict.fromkeys(row for rows, _ in sides.values() for row in rows))
+        scores = score_rows(index, vector, union)
+        if scores is None:  # an IVF index without a direct map: search it after all
+            found, rows = search_dense(index, vector.reshape(1, -1), len(union))
+            known = {int(row): float(score) for row, score in zip(rows[0], found[0],
+                                                                   strict=True) if row >= 0}
+            floor = min(known.values()) if known else 0.0
+            scores = np.asarray([known.get(row, floor) for row in union], dtype=np.float32)
+        order = np.argsort(-scores, kind="stable")
+        return [union[i] for i in order], scores[order].tolist()
 
     def _dense_side(self) -> DenseSide | None:
         if self.dense is None or self.embedder is None:

@@ -230,3 +230,31 @@ def test_a_single_side_mode_ignores_that_sides_fusion_weight(encoder_index):
     retriever = Retriever.load(encoder_index, mode="encoder",
                                fusion=FusionConfig(encoder_weight=0.0))
     assert [hit.encoder_rank for hit in retriever.search("درمان میگرن چیست", k=3)] == [1, 2, 3]
+
+
+def test_encoder_as_reranker_only_reorders_the_other_sides_candidates(encoder_index):
+    from dataclasses import replace
+
+    from index.config import FusionConfig
+    from index.retriever import Retriever
+
+    question = "کودکم شب‌ها سرفه می‌کند"
+    base = replace(FusionConfig(), candidates=5)
+    pool = {hit.chunk for mode in ("lexical", "dense")
+            for hit in Retriever.load(encoder_index, mode=mode, fusion=base).search(question, 5)}
+    # the encoder outweighs the rest, so its order shows; the other sides still nominate
+    reranked = Retriever.load(encoder_index, fusion=replace(
+        base, encoder_stage="rerank", encoder_weight=1000.0))
+    nominating = Retriever.load(encoder_index, fusion=replace(base, encoder_weight=1000.0))
+    hits = reranked.search(question, 5)
+    assert {hit.chunk for hit in hits} <= pool  # nothing new: only the first stage's finds
+    encoder_order = [hit.encoder_rank for hit in hits]
+    assert encoder_order == sorted(encoder_order)  # ordered by the encoder alone
+    assert {hit.chunk for hit in nominating.search(question, 5)} - pool  # it adds its own
+
+
+def test_an_unknown_encoder_stage_is_refused():
+    from index.config import FusionConfig
+
+    with pytest.raises(ValueError, match="encoder_stage"):
+        FusionConfig(encoder_stage="afterwards")
