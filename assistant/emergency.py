@@ -181,6 +181,8 @@ class _Grammar:
         self.since_duration, self.hypothetical = lex["SINCE_DURATION"], lex["HYPOTHETICAL"]
         self.first_person_verb, self.present = lex["FIRST_PERSON"], lex["PRESENT"]
         self.info, self.personal = lex["INFO"], lex["PERSONAL"]
+        self.general_question = lex["GENERAL_QUESTION"]
+        self.resolved, self.relapse = lex["RESOLVED"], lex["RELAPSE"]
         self.newborn = lex["NEWBORN"]
         self.ages = book.pattern_lists["AGES"]
         words = book.words
@@ -198,6 +200,16 @@ class _Grammar:
         if self.aff_verb.fullmatch(token):
             return True
         return None
+
+    def is_calm(self, text: str) -> bool:
+        """The whole question rules out an emergency now: it asks for general information
+        with no one in it («عفونت خون چطوری درمان میشه؟»), or says the danger is over and
+        has not come back («ولی با سرفه اومد بیرون، الان حالم خوبه»). Neither reader may then
+        raise the alarm: the classifier, reading meaning, is most easily fooled by exactly
+        these questions."""
+        if self.general_question.search(text) and not self.personal.search(text):
+            return True
+        return bool(self.resolved.search(text)) and not self.relapse.search(text)
 
     def is_history(self, text: str) -> bool:
         """A past episode («سال پیش سکته کرده بود») unless a later word says it is happening
@@ -308,6 +320,8 @@ class EmergencyDetector:
         found = next(self._scan(question), None)
         if found is not None or self.classifier is None or not question.strip():
             return found
+        if self._grammar.is_calm(self._spaced_text(question)):
+            return None
         if self.classifier.probability(question[:MAX_CHARS]) >= self.classifier.threshold:
             return Emergency(POSSIBLE_EMERGENCY, "", self.book.guidance[POSSIBLE_EMERGENCY])
         return None
@@ -326,7 +340,9 @@ class EmergencyDetector:
         if not question.strip():
             return
         grammar = self._grammar
-        doc = _Doc(_spaced(self._normalize(question[:MAX_CHARS])), grammar.hard, grammar.soft)
+        doc = _Doc(self._spaced_text(question), grammar.hard, grammar.soft)
+        if grammar.is_calm(doc.text):
+            return
         seen: set[str] = set()
         for group in self.book.groups:
             if group.category in seen:
@@ -335,6 +351,9 @@ class EmergencyDetector:
             if matched is not None:
                 seen.add(group.category)
                 yield Emergency(group.category, matched, self.book.guidance[group.category])
+
+    def _spaced_text(self, question: str) -> str:
+        return _spaced(self._normalize(question[:MAX_CHARS]))
 
     def _fire(self, doc: _Doc, group: RuleGroup) -> str | None:
         for rule in group.rules:

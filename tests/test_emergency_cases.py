@@ -3,9 +3,11 @@
 
 The tune split is what the rules were written from: every emergency there must fire, by rules
 alone, and no ordinary question may. The holdout split was written before the rules were
-extended (round 1) and holdout2 before round 2 changed anything; neither is ever tuned on.
-Their measured figures are floors that guard against regressions (the issue's target, recall
->= 0.95 with false alarms <= 5%, is reported by the benchmark, docs/safety.md).
+extended (round 1) and holdout2 before round 2 changed anything; round 3 then tuned the rules
+and trained the classifier on both (docs/safety.md), so their figures are now regression floors,
+not estimates. The figures that estimate how the detector does on questions nobody here wrote
+come from a split written after round 3 and never tuned on (the issue's target, recall >= 0.95
+with false alarms <= 5%, is reported by the benchmark, docs/safety.md).
 """
 
 from __future__ import annotations
@@ -26,16 +28,16 @@ HOLDOUT = [r for r in ROWS if r["split"] == "holdout"]
 HOLDOUT2 = [r for r in ROWS if r["split"] == "holdout2"]
 TUNE_CATEGORIES = sorted({r["category"] for r in TUNE if r["label"] == "emergency"})
 
-#: Measured on each held-out split with the shipped rules and classifier (docs/safety.md:
-#: holdout 89/110, FA 4/114 by rules, 105/110, FA 11/114 with the classifier; holdout2 77/96,
-#: FA 7/96 and 90/96, FA 8/96); a change that drops below these is a regression.
+#: Measured on each split with the shipped rules and classifier (docs/safety.md, round 3:
+#: holdout 94/110, FA 0/114 by rules, 110/110, FA 0/114 with the classifier; holdout2 83/96,
+#: FA 0/96 and 96/96, FA 0/96); a change that drops below these is a regression.
 MIN_RECALL = {
-    "holdout": {"rules": 0.80, "rules+classifier": 0.95},
-    "holdout2": {"rules": 0.80, "rules+classifier": 0.93},
+    "holdout": {"rules": 0.84, "rules+classifier": 0.98},
+    "holdout2": {"rules": 0.85, "rules+classifier": 0.98},
 }
 MAX_FALSE_ALARMS = {
-    "holdout": {"rules": 0.04, "rules+classifier": 0.10},
-    "holdout2": {"rules": 0.08, "rules+classifier": 0.09},
+    "holdout": {"rules": 0.01, "rules+classifier": 0.02},
+    "holdout2": {"rules": 0.01, "rules+classifier": 0.02},
 }
 HELD_OUT = {"holdout": HOLDOUT, "holdout2": HOLDOUT2}
 
