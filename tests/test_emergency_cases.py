@@ -26,20 +26,25 @@ ROWS = [json.loads(line) for line in CASES.read_text(encoding="utf-8").splitline
 TUNE = [r for r in ROWS if r["split"] == "tune"]
 HOLDOUT = [r for r in ROWS if r["split"] == "holdout"]
 HOLDOUT2 = [r for r in ROWS if r["split"] == "holdout2"]
+HOLDOUT3 = [r for r in ROWS if r["split"] == "holdout3"]
 TUNE_CATEGORIES = sorted({r["category"] for r in TUNE if r["label"] == "emergency"})
 
 #: Measured on each split with the shipped rules and classifier (docs/safety.md, round 3:
 #: holdout 94/110, FA 0/114 by rules, 110/110, FA 0/114 with the classifier; holdout2 83/96,
 #: FA 0/96 and 96/96, FA 0/96); a change that drops below these is a regression.
 MIN_RECALL = {
+    # holdout3: written blind after round 3, never tuned on, errors never read (the clean
+    # figure: 105/150, FA 6/150 by rules; 137/150, FA 8/150 with the classifier).
+    "holdout3": {"rules": 0.69, "rules+classifier": 0.90},
     "holdout": {"rules": 0.84, "rules+classifier": 0.98},
     "holdout2": {"rules": 0.85, "rules+classifier": 0.98},
 }
 MAX_FALSE_ALARMS = {
+    "holdout3": {"rules": 0.05, "rules+classifier": 0.06},
     "holdout": {"rules": 0.01, "rules+classifier": 0.02},
     "holdout2": {"rules": 0.01, "rules+classifier": 0.02},
 }
-HELD_OUT = {"holdout": HOLDOUT, "holdout2": HOLDOUT2}
+HELD_OUT = {"holdout": HOLDOUT, "holdout2": HOLDOUT2, "holdout3": HOLDOUT3}
 
 
 @pytest.fixture(scope="module")
@@ -50,12 +55,13 @@ def rules() -> EmergencyDetector:
 def test_case_file_is_big_balanced_and_covers_every_category():
     assert len(ROWS) >= 400
     assert len({r["text"] for r in ROWS}) == len(ROWS), "duplicate questions"
-    assert {r["split"] for r in ROWS} == {"tune", "holdout", "holdout2"}
+    assert {r["split"] for r in ROWS} == {"tune", "holdout", "holdout2", "holdout3"}
     assert len(HOLDOUT) >= 200
     assert len(HOLDOUT2) >= 160
+    assert len(HOLDOUT3) >= 290
     assert {r["label"] for r in ROWS} == {"emergency", "ordinary"}
     assert {r["style"] for r in ROWS} == {"formal", "spoken"}
-    for split in (TUNE, HOLDOUT, HOLDOUT2):
+    for split in (TUNE, HOLDOUT, HOLDOUT2, HOLDOUT3):
         labels = Counter(r["label"] for r in split)
         assert 0.4 <= labels["emergency"] / len(split) <= 0.6
         emergency_categories = {r["category"] for r in split if r["label"] == "emergency"}
