@@ -47,8 +47,12 @@ def build_tokenizer(texts: list[str], vocab_size: int = 2000, chat_template: boo
 
 
 def build_tiny_cohere(out: Path, texts: list[str], seed: int = 0,
-                      chat_template: bool = True) -> Path:
-    """Save a tiny random CohereForCausalLM and its tokenizer to ``out``; return ``out``."""
+                      chat_template: bool = True, tied: bool = False) -> Path:
+    """Save a tiny random CohereForCausalLM and its tokenizer to ``out``; return ``out``.
+
+    ``tied`` shares the input embedding with the output layer, as the real aya-expanse does
+    (and as llama.cpp's Command-R graph requires: it has no separate output matrix).
+    """
     import torch
     from transformers import CohereConfig, CohereForCausalLM
 
@@ -58,7 +62,7 @@ def build_tiny_cohere(out: Path, texts: list[str], seed: int = 0,
         vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=2048,
         pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id, tie_word_embeddings=False,
+        eos_token_id=tokenizer.eos_token_id, tie_word_embeddings=tied,
     )
     model = CohereForCausalLM(config)
     model.save_pretrained(out)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 
 def register(registry) -> None:
+    _register_export(registry)
     group = registry.group("train", "train the Persian embedder and the Gaokerena LoRA stages")
     embedder = group.add_parser(
         "embedder",
@@ -230,4 +231,70 @@ def run_train_translation(args: argparse.Namespace) -> int:
         print(f"trained {args.out} on {summary['pairs']} pairs: {summary['question_words']} "
               f"question words x {summary['answer_words']} answer words, "
               f"{summary['entries']} entries, {summary['seconds']} s")
+    return 0
+
+
+def _register_export(registry) -> None:
+    group = registry.group("export", "export a model for llama.cpp (a quantized GGUF file)")
+    gguf = group.add_parser(
+        "gguf",
+        help="merge an adapter, convert with llama.cpp's converter, quantize: one .gguf file",
+        description="Write one llama.cpp GGUF file from a transformers model (a folder or a "
+        "hub id) and optionally a LoRA adapter, merged first. llama.cpp's own converter "
+        "writes it (fetched once from the installed llama-cpp-python's source distribution; "
+        "see `export converter`), with the tokenizer and chat template, and llama.cpp "
+        "quantizes it. FILE.gguf.json beside it records the source, adapter, quantization and "
+        "sha256. Serve it with `--backend llamacpp --model FILE.gguf`.",
+    )
+    gguf.add_argument("--model", required=True, metavar="DIR_OR_ID",
+                      help="model folder or hub id (an adapter folder stands for its base + "
+                      "itself)")
+    gguf.add_argument("--adapter", metavar="DIR", help="a peft LoRA adapter to merge first")
+    gguf.add_argument("--out", required=True, type=Path, metavar="FILE.gguf")
+    gguf.add_argument("--quant", default="q4_k_m", choices=("q4_k_m", "q8_0", "f16"),
+                      help="q4_k_m (default: about 4.9 bits a weight, 5 GB for 8B), q8_0 "
+                      "(8.5 bits), f16 (no quantization)")
+    gguf.add_argument("--tokenizer-pre", metavar="NAME",
+                      help="llama.cpp's pre-tokenizer for a tokenizer it does not recognise "
+                      "(e.g. command-r, gpt-2)")
+    gguf.add_argument("--threads", type=int, default=0,
+                      help="quantization threads (default 0: all cores)")
+    gguf.add_argument("--json", action="store_true", help="print the record as JSON")
+    gguf.set_defaults(func=run_export_gguf)
+    converter = group.add_parser(
+        "converter",
+        help="fetch llama.cpp's converter once (from the llama-cpp-python sdist, via pip)",
+        description="Download the source distribution of the installed llama-cpp-python with "
+        "pip and keep its vendored llama.cpp converter (convert_hf_to_gguf.py, conversion/, "
+        "gguf-py/, MIT licence) in ~/.cache/gaokerena/llama.cpp/VERSION. `export gguf` does "
+        "this itself when needed; run it ahead to work offline later. GAOKERENA_LLAMA_CPP "
+        "may point to a llama.cpp checkout instead.",
+    )
+    converter.set_defaults(func=run_export_converter)
+
+
+def run_export_gguf(args: argparse.Namespace) -> int:
+    from index.cli import invalid_option
+    from training.gguf_export import ExportConfig, export_gguf, metadata_path
+
+    with invalid_option():
+        config = ExportConfig(model=args.model, out=args.out, adapter=args.adapter,
+                              quant=args.quant, tokenizer_pre=args.tokenizer_pre,
+                              threads=args.threads)
+    record = export_gguf(config)
+    if args.json:
+        print(json.dumps(record, ensure_ascii=False))
+        return 0
+    print(f"wrote {args.out} ({record['quant']}, {record['bytes'] / 2**20:.1f} MiB, "
+          f"{record['seconds']} s) from {record['source_model']}"
+          f"{' + ' + record['adapter'] if record['adapter'] else ''}")
+    print(f"record: {metadata_path(Path(args.out))}")
+    print(f"use it: gaokerena ask --backend llamacpp --model {args.out} ...")
+    return 0
+
+
+def run_export_converter(args: argparse.Namespace) -> int:
+    from training.llama_cpp_source import ensure_converter
+
+    print(ensure_converter())
     return 0

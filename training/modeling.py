@@ -216,3 +216,15 @@ def add_lora(model: Any, settings: LoraSettings) -> Any:
                         target_modules=list(settings.target_modules), bias=settings.bias,
                         task_type="CAUSAL_LM")
     return get_peft_model(model, config)
+
+
+def load_merged(name: str, adapter: str) -> Any:
+    """``name`` with ``adapter`` folded in, on the CPU in the model's own dtype (export).
+
+    Export writes the merged weights once and converts them; keeping the saved dtype
+    (bfloat16 for aya-expanse) halves the memory and disk a float32 copy would take.
+    """
+    from transformers import AutoModelForCausalLM
+
+    model = _from_pretrained(AutoModelForCausalLM, name, "model", dtype="auto")
+    return merge_adapter(model, name, adapter)
