@@ -81,5 +81,5 @@ def test_every_answering_command_and_the_space_read_the_llamacpp_options(command
 
 
 def test_llamacpp_without_a_model_file_is_refused_naming_the_option():
-    with pytest.raises(ValueError, match="--model FILE.gguf"):
+    with pytest.raises(ValueError, match=r"--model FILE\.gguf"):
         BackendConfig(backend="llamacpp")

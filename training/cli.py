@@ -96,6 +96,7 @@ def register(registry) -> None:
                "with the model's chat template (loss on the answers only unless "
                "data.train_on_prompt=true). The paper's settings are the bundled recipe "
                "'instruct'.")
+    _add_dpo(group)
 
 
 _STAGE_EPILOG = """\
@@ -131,6 +132,71 @@ def _add_stage(group, name: str, help: str, description: str) -> None:
     parser.add_argument("--json", action="store_true", help="print the run summary as JSON")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.set_defaults(func=run_train_stage, stage=name)
+
+
+def _add_dpo(group) -> None:
+    parser = group.add_parser(
+        "dpo",
+        help="preference tuning on the web app's votes (DPO with a new LoRA)",
+        description="Train a LoRA on the instruct model with TRL's DPOTrainer on the clear "
+        "votes of a `serve --votes-file` file (ties and 'both bad' are counted and left out; "
+        "torn or foreign lines are reported by line number). The bundled recipe 'dpo' "
+        "documents every default. Writes adapter/ (loadable by --backend hf and by `export "
+        "gguf`), loss.png, reward_margin.png, reward_accuracy.png, votes.json and "
+        "summary.json to output_dir; a stopped run resumes from its newest checkpoint.",
+        epilog="overrides: KEY=VALUE with dotted keys, e.g. model=models/tiny-aya "
+        "dpo.beta=0.05 train.max_steps=20 train.device=cpu",
+    )
+    parser.add_argument("--votes", required=True, type=Path, metavar="FILE.jsonl",
+                        help="the votes file written by `gaokerena serve --votes-file`")
+    parser.add_argument("--recipe", default="dpo", metavar="FILE|NAME",
+                        help="a recipe YAML file, or the bundled 'dpo' (default)")
+    parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
+                        help="recipe values to change (dotted keys, YAML values)")
+    parser.add_argument("--check-votes", action="store_true",
+                        help="only read and count the votes file, then exit")
+    parser.add_argument("--show-recipe", action="store_true",
+                        help="print the resolved recipe as YAML and exit without training")
+    parser.add_argument("--json", action="store_true", help="print the run summary as JSON")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.set_defaults(func=run_train_dpo)
+
+
+def run_train_dpo(args: argparse.Namespace) -> int:
+    from training.recipe import DpoRecipe, load_recipe
+
+    recipe = load_recipe(args.recipe, args.overrides, schema=DpoRecipe)
+    if args.show_recipe:
+        import yaml
+
+        print(yaml.safe_dump(recipe.to_dict(), allow_unicode=True, sort_keys=False), end="")
+        return 0
+    if args.check_votes:
+        from training.dpo import check_votes_only
+
+        counts = check_votes_only(args.votes, recipe.dpo.min_pairs)
+        print(json.dumps(counts, ensure_ascii=False) if args.json else
+              ", ".join(f"{k} {v}" for k, v in counts.items() if isinstance(v, int)))
+        return 0
+    from training.dpo import run_dpo
+
+    summary = run_dpo(recipe, args.votes, progress=not args.quiet)
+    if not summary["main_process"]:
+        return 0
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False))
+        return 0
+    votes = summary["votes"]
+    print(f"dpo: {votes['pairs']} pairs ({votes['tie']} ties, {votes['both_bad']} both bad, "
+          f"{votes['torn']} torn, {votes['foreign']} foreign lines left out); "
+          f"{summary['steps']} steps ({summary['steps_this_session']} this run), "
+          f"loss {summary['train_loss']}, reward margin {summary['final_reward_margin']}, "
+          f"accuracy {summary['final_reward_accuracy']}, {summary['wall_seconds']} s")
+    print(f"adapter: {summary['files']['adapter']}")
+    print(f"serve it: gaokerena serve --backend hf --model {summary['files']['adapter']} ... "
+          f"(or export gguf --model {summary['files']['adapter']})")
+    print(f"summary: {summary['output_dir']}/summary.json")
+    return 0
 
 
 def run_train_stage(args: argparse.Namespace) -> int:
