@@ -14,7 +14,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 # CPU torch first: any other torch pulls a CUDA build of several GB. Everything (all extras)
-# next; llama-cpp-python (the home extra) compiles llama.cpp from its sdist (3.5-6 minutes on
+# next; llama-cpp-python (the home extra) compiles llama.cpp from its sdist (4-12 minutes on
 # 2 cores) without -march=native, so the build also runs on other CPUs (CI, a laptop). Then
 # llama.cpp's GGUF converter, kept from that sdist (pip's cache), for `export gguf` and the
 # tests. LangChain's standard tests last and without deps: their declared numpy>=1.26.2 would

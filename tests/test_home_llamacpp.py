@@ -17,7 +17,7 @@ import pytest
 from assistant.backends.base import GenerationConfig, GenerationError
 
 from .conftest import DEMO_KB
-from .tiny_models import AYA_SPECIAL, build_tiny_cohere, persian_texts
+from .tiny_models import build_tiny_aya_for_gguf, persian_texts
 
 pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (pip install "
                     "'.[home]' with CMAKE_ARGS=-DGGML_NATIVE=OFF)")
@@ -28,21 +28,7 @@ SHORT = GenerationConfig(max_new_tokens=12)
 
 
 def _visible_model(out: Path, chat_template: bool = True) -> Path:
-    """The tiny tied aya model with its special tokens' embedding rows damped.
-
-    A random model with tied embeddings repeats the last prompt token, which here is the
-    turn marker <|CHATBOT_TOKEN|>: an answer of special tokens only, empty as text. Damping
-    those rows makes its greedy answer ordinary Persian tokens that a test can compare.
-    """
-    import torch
-    from transformers import AutoModelForCausalLM
-
-    build_tiny_cohere(out, persian_texts(DEMO_KB), chat_template=chat_template, tied=True)
-    model = AutoModelForCausalLM.from_pretrained(out)
-    with torch.no_grad():
-        model.get_input_embeddings().weight[: len(AYA_SPECIAL)] *= 0.05
-    model.save_pretrained(out)
-    return out
+    return build_tiny_aya_for_gguf(out, persian_texts(DEMO_KB), chat_template=chat_template)
 
 
 @pytest.fixture(scope="module")

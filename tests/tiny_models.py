@@ -68,3 +68,22 @@ def build_tiny_cohere(out: Path, texts: list[str], seed: int = 0,
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
     return out
+
+
+def build_tiny_aya_for_gguf(out: Path, texts: list[str], chat_template: bool = True) -> Path:
+    """The tiny tied aya model (exportable to GGUF), with its special tokens' rows damped.
+
+    A random model with tied embeddings repeats the last prompt token, which after the chat
+    template is the turn marker <|CHATBOT_TOKEN|>: an answer of special tokens only, empty
+    as text. Damping those embedding rows makes its greedy answer ordinary Persian tokens
+    that tests can compare and benchmarks can count.
+    """
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    build_tiny_cohere(out, texts, chat_template=chat_template, tied=True)
+    model = AutoModelForCausalLM.from_pretrained(out)
+    with torch.no_grad():
+        model.get_input_embeddings().weight[: len(AYA_SPECIAL)] *= 0.05
+    model.save_pretrained(out)
+    return out
