@@ -66,7 +66,8 @@ def _llamacpp(path: Path, n_ctx: int = 1024):
 
 
 def test_export_writes_a_quantized_gguf_with_the_chat_template_and_a_record(exported, aya_dir):
-    from training.gguf_export import metadata_path, sha256_file
+    from index.manifest import sha256_file
+    from training.gguf_export import metadata_path
 
     path = exported["q4_k_m"]
     record = json.loads(metadata_path(path).read_text(encoding="utf-8"))

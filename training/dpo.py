@@ -58,7 +58,6 @@ def run_dpo(recipe: DpoRecipe, votes: str | Path, progress: bool = True,
 
     from index.files import write_json_atomic
     from training.chat import ensure_chat_template
-    from training.checkpoints import complete_checkpoints
     from training.modeling import (
         load_model,
         load_tokenizer,
@@ -75,10 +74,10 @@ def run_dpo(recipe: DpoRecipe, votes: str | Path, progress: bool = True,
         write_summary,
     )
     from training.stages import (
-        resume_from,
         save_adapter,
         session_meter,
         stderr_logging,
+        train_resuming,
         training_arguments,
         write_recipe,
     )
@@ -117,13 +116,8 @@ def run_dpo(recipe: DpoRecipe, votes: str | Path, progress: bool = True,
                          processing_class=tokenizer, peft_config=peft_config,
                          callbacks=[meter, *callbacks])
     stderr_logging(trainer, progress)
-    train_clock = Clock()
-    with complete_checkpoints(checkpoints, args.should_save):
-        resume = resume_from(recipe, checkpoints)
-        if resume is not None:
-            logger.info("resuming from %s", resume)
-        result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
-    train_seconds = train_clock.seconds()
+    result, resume, train_seconds = train_resuming(trainer, recipe, checkpoints,
+                                                   args.should_save)
 
     state = trainer.state
     files: dict[str, str | None] = {"adapter": None}

@@ -16,7 +16,6 @@ end to end, so the file is what llama.cpp expects:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import subprocess
@@ -72,14 +71,6 @@ class ExportConfig:
 def metadata_path(gguf: Path) -> Path:
     """``FILE.gguf.json``: the export's record, beside the file it describes."""
     return gguf.with_name(gguf.name + ".json")
-
-
-def sha256_file(path: Path, block: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(block):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def resolve_model(model: str, adapter: str | None) -> tuple[Path, str | None, str]:
@@ -155,6 +146,7 @@ def export_gguf(config: ExportConfig, converter: Path | None = None) -> dict[str
     import llama_cpp  # noqa: F401  the quantizer: fail now, not after a merge
 
     from index.files import write_file_atomic, write_json_atomic
+    from index.manifest import sha256_file
     from training.llama_cpp_source import ensure_converter, llama_cpp_version
 
     started = time.perf_counter()

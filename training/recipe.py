@@ -179,8 +179,26 @@ class EnergySettings:
         _check(self.pue >= 1, "energy.pue", "must be >= 1 (1.0 = no datacentre overhead)")
 
 
+class _Run:
+    """What every run recipe shares: a model, an output folder, the checks and the YAML form."""
+
+    model: str
+    output_dir: str
+
+    def __post_init__(self) -> None:
+        _check(bool(self.model), "model", "is empty; give a hub id or a model folder "
+               "(model=PATH on the command line)")
+        _check(bool(self.output_dir), "output_dir", "is empty")
+
+    def output_path(self, stage: str) -> Path:
+        return Path(self.output_dir.format(stage=stage)).expanduser()
+
+    def to_dict(self) -> dict[str, Any]:
+        return _plain(dataclasses.asdict(self))
+
+
 @dataclass(frozen=True)
-class Recipe:
+class Recipe(_Run):
     """One training run. ``output_dir`` may contain ``{stage}``.
 
     ``base_adapter`` is a LoRA adapter merged into ``model`` before the new LoRA is added:
@@ -197,17 +215,6 @@ class Recipe:
     lora: LoraSettings = field(default_factory=LoraSettings)
     train: TrainSettings = field(default_factory=TrainSettings)
     energy: EnergySettings = field(default_factory=EnergySettings)
-
-    def __post_init__(self) -> None:
-        _check(bool(self.model), "model", "is empty; give a hub id or a model folder "
-               "(model=PATH on the command line)")
-        _check(bool(self.output_dir), "output_dir", "is empty")
-
-    def output_path(self, stage: str) -> Path:
-        return Path(self.output_dir.format(stage=stage)).expanduser()
-
-    def to_dict(self) -> dict[str, Any]:
-        return _plain(dataclasses.asdict(self))
 
 
 @dataclass(frozen=True)
@@ -235,7 +242,7 @@ class DpoSettings:
 
 
 @dataclass(frozen=True)
-class DpoRecipe:
+class DpoRecipe(_Run):
     """A preference-tuning run: a fresh LoRA on ``model`` (the instruct model), trained with
     TRL's DPOTrainer on the web app's votes; the reference model is ``model`` itself (the
     adapter switched off), so no second copy is loaded. ``output_dir`` may contain
@@ -248,17 +255,6 @@ class DpoRecipe:
     train: TrainSettings = field(default_factory=TrainSettings)
     dpo: DpoSettings = field(default_factory=DpoSettings)
     energy: EnergySettings = field(default_factory=EnergySettings)
-
-    def __post_init__(self) -> None:
-        _check(bool(self.model), "model", "is empty; give a hub id or a model folder "
-               "(model=PATH on the command line)")
-        _check(bool(self.output_dir), "output_dir", "is empty")
-
-    def output_path(self, stage: str = "dpo") -> Path:
-        return Path(self.output_dir.format(stage=stage)).expanduser()
-
-    def to_dict(self) -> dict[str, Any]:
-        return _plain(dataclasses.asdict(self))
 
 
 def _plain(value: Any) -> Any:

@@ -195,6 +195,22 @@ def resume_from(recipe: Any, checkpoints: Path) -> Path | None:
     return path
 
 
+def train_resuming(trainer: Any, recipe: Any, checkpoints: Path, should_save: bool
+                   ) -> tuple[Any, Path | None, float]:
+    """Run ``trainer`` from the checkpoint ``train.resume`` picks, keeping only complete
+    checkpoints; returns (train result, the checkpoint resumed from, training seconds)."""
+    from training.checkpoints import complete_checkpoints
+    from training.report import Clock
+
+    clock = Clock()
+    with complete_checkpoints(checkpoints, should_save):
+        resume = resume_from(recipe, checkpoints)
+        if resume is not None:
+            logger.info("resuming from %s", resume)
+        result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+    return result, resume, clock.seconds()
+
+
 def write_recipe(recipe: Any, out: Path) -> None:
     import yaml
 
@@ -344,7 +360,6 @@ def run_stage(stage: str, recipe: Recipe, merge: bool = False, progress: bool = 
     import torch
     from transformers import Trainer
 
-    from training.checkpoints import complete_checkpoints
     from training.modeling import (
         add_lora,
         load_model,
@@ -399,13 +414,8 @@ def run_stage(stage: str, recipe: Recipe, merge: bool = False, progress: bool = 
         processing_class=tokenizer, callbacks=[meter, *callbacks],
     )
     stderr_logging(trainer, progress)
-    train_clock = Clock()
-    with complete_checkpoints(checkpoints, args.should_save):
-        resume = resume_from(recipe, checkpoints)
-        if resume is not None:
-            logger.info("resuming from %s", resume)
-        result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
-    train_seconds = train_clock.seconds()
+    result, resume, train_seconds = train_resuming(trainer, recipe, checkpoints,
+                                                   args.should_save)
 
     files: dict[str, str | None] = {"adapter": None, "stage_adapter": None, "merged": None,
                                     "loss_curve": None}
