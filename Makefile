@@ -14,12 +14,16 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 # CPU torch first: any other torch pulls a CUDA build of several GB. Everything (all extras)
-# next. LangChain's standard tests last and without deps: their declared numpy>=1.26.2 would
+# next; llama-cpp-python (the home extra) compiles llama.cpp from its sdist (4-12 minutes on
+# 2 cores) without -march=native, so the build also runs on other CPUs (CI, a laptop). Then
+# llama.cpp's GGUF converter, kept from that sdist (pip's cache), for `export gguf` and the
+# tests. LangChain's standard tests last and without deps: their declared numpy>=1.26.2 would
 # break hazm 0.10's numpy 1.24.3 pin (the few they use at run time are in the dev extra).
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q torch==2.13.0
-	$(BIN)/python -m pip install -q -e ".[all,dev]"
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/python -m pip install -q -e ".[all,dev]"
+	$(BIN)/gaokerena export converter
 	$(BIN)/python -m pip install -q --no-deps "langchain-tests==0.3.22"
 	touch $(STAMP)
 

@@ -16,7 +16,8 @@ def register(registry) -> None:
         description="Retrieve passages from --index and answer with the chosen backend: "
         "'extractive' quotes the best passages (no model needed, the default), 'hf' runs a "
         "transformers model locally (Gaokerena by default), 'openai' calls any "
-        "OpenAI-compatible server (vLLM, llama.cpp, Ollama, TGI). The question is not logged.",
+        "OpenAI-compatible server (vLLM, llama.cpp, Ollama, TGI), 'llamacpp' runs a GGUF file "
+        "(from `gaokerena export gguf`) in this process. The question is not logged.",
     )
     ask.add_argument("--index", type=Path, help="index folder (needed for rag and extractive)")
     add_backend_options(ask)

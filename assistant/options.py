@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from index.cli import invalid_option
 
-BACKENDS = ("extractive", "hf", "openai")
+BACKENDS = ("extractive", "hf", "openai", "llamacpp")
 
 
 @dataclass(frozen=True)
@@ -22,8 +22,10 @@ class BackendConfig:
 
     ``extractive`` needs nothing (it quotes passages); ``hf`` loads ``model`` (default
     Gaokerena) with an optional LoRA ``adapter`` on ``device``; ``openai`` calls ``base_url``
-    serving ``model`` (both may come from ``GAOKERENA_OPENAI_*`` variables instead).
-    ``timeout_s`` and ``retries`` left ``None`` keep the openai backend's own defaults.
+    serving ``model`` (both may come from ``GAOKERENA_OPENAI_*`` variables instead);
+    ``llamacpp`` runs the GGUF file ``model`` in this process with ``n_ctx`` tokens of context
+    on ``n_threads`` CPU threads (0: llama.cpp's default). ``timeout_s`` and ``retries`` left
+    ``None`` keep the openai backend's own defaults.
     """
 
     backend: str = "extractive"
@@ -34,6 +36,8 @@ class BackendConfig:
     base_url: str | None = None
     timeout_s: float | None = None
     retries: int | None = None
+    n_ctx: int = 4096
+    n_threads: int = 0
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -43,6 +47,9 @@ class BackendConfig:
             raise ValueError(f"timeout must be > 0 seconds, e.g. 60, got {self.timeout_s}")
         if self.retries is not None and self.retries < 0:
             raise ValueError(f"retries must be >= 0, e.g. 2, got {self.retries}")
+        if self.backend == "llamacpp" and not self.model:
+            raise ValueError("--backend llamacpp needs --model FILE.gguf (write one with "
+                             "`gaokerena export gguf`)")
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> BackendConfig:
@@ -50,7 +57,8 @@ class BackendConfig:
         with invalid_option():
             return cls(backend=args.backend, model=args.model, adapter=args.adapter,
                        merge=args.merge, device=args.device, base_url=args.base_url,
-                       timeout_s=args.timeout, retries=args.retries)
+                       timeout_s=args.timeout, retries=args.retries, n_ctx=args.n_ctx,
+                       n_threads=args.n_threads)
 
 
 def load_generator(config: BackendConfig):
@@ -62,6 +70,13 @@ def load_generator(config: BackendConfig):
             hf = HFConfig(model=config.model or DEFAULT_MODEL, adapter=config.adapter,
                           merge=config.merge, device=config.device)
         return HFGenerator(hf)
+    if config.backend == "llamacpp":
+        from assistant.backends.llamacpp import LlamaCppConfig, LlamaCppGenerator
+
+        with invalid_option():
+            llamacpp = LlamaCppConfig(model=config.model or "", n_ctx=config.n_ctx,
+                                      n_threads=config.n_threads)
+        return LlamaCppGenerator(llamacpp)
     if config.backend == "openai":
         from dataclasses import replace
 
@@ -77,11 +92,13 @@ def load_generator(config: BackendConfig):
 
 def add_backend_options(parser: argparse.ArgumentParser, default: str = "extractive",
                         choices: tuple[str, ...] = BACKENDS) -> None:
-    """--backend, --model, --adapter, --merge, --device, --base-url, --timeout, --retries."""
+    """--backend, --model, --adapter, --merge, --device, --base-url, --timeout, --retries,
+    --n-ctx, --n-threads."""
     parser.add_argument("--backend", choices=choices, default=default)
     parser.add_argument("--model", help="hf: hub id or folder (default: "
                         "gaokerena/gaokerena-v1.0); openai: the served model name (or "
-                        "GAOKERENA_OPENAI_MODEL)")
+                        "GAOKERENA_OPENAI_MODEL); llamacpp: a .gguf file (`gaokerena export "
+                        "gguf` writes one)")
     parser.add_argument("--adapter", help="hf: a peft LoRA adapter (hub id or folder)")
     parser.add_argument("--merge", action="store_true", help="hf: merge the adapter into the model")
     parser.add_argument("--device", help="hf: cpu, cuda, cuda:1 ... (default: cuda if present)")
@@ -91,6 +108,12 @@ def add_backend_options(parser: argparse.ArgumentParser, default: str = "extract
                         "(default: 60 or GAOKERENA_OPENAI_TIMEOUT)")
     parser.add_argument("--retries", type=int,
                         help="openai: retries of a failed request (default: 2)")
+    parser.add_argument("--n-ctx", type=int, default=4096,
+                        help="llamacpp: context window in tokens, prompt and answer "
+                        "(default: 4096)")
+    parser.add_argument("--n-threads", type=int, default=0,
+                        help="llamacpp: CPU threads (default 0: llama.cpp's choice, one per "
+                        "core; on a laptop, its performance cores)")
 
 
 def add_generation_options(parser: argparse.ArgumentParser) -> None:

@@ -53,7 +53,7 @@ def _register_mcq(group) -> None:
     )
     mcq.add_argument("--data", action="append", required=True, type=Path,
                      metavar="FILE_OR_DIR", help="a .jsonl file or a folder of them; repeat")
-    add_backend_options(mcq, "hf", ("hf", "openai"))
+    add_backend_options(mcq, "hf", ("hf", "openai", "llamacpp"))
     mcq.add_argument("--mode", choices=("plain", "rag", "both"), default="both")
     mcq.add_argument("--index", type=Path, help="index folder (needed for rag)")
     mcq.add_argument("--k", type=int, default=5, help="passages retrieved per question")
@@ -224,7 +224,7 @@ def run_generate_command(args: argparse.Namespace) -> int:
     if (args.mode == "rag" or args.backend == "extractive") and args.index is None:
         raise DataError("--index DIR is needed for rag or extractive answers")
     if args.mode == "plain" and args.backend == "extractive":
-        raise DataError("plain answers need a model: --backend hf or openai")
+        raise DataError("plain answers need a model: --backend hf, openai or llamacpp")
     config, backend = assistant_config(args), BackendConfig.from_args(args)
     questions = load_questions(args.questions, limit=args.limit)
     retriever = None

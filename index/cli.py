@@ -27,7 +27,8 @@ LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
 #: The pip extra (pyproject.toml) each package's commands need beyond the base install,
 #: which is the retriever and the assistant; a module named here needs its own extra.
 EXTRAS = {"ui": "ui", "crawl": "crawl", "training": "train", "evaluation": "eval"}
-MODULE_EXTRAS = {"redis": "distributed", "scrapy_redis": "distributed"}
+MODULE_EXTRAS = {"redis": "distributed", "scrapy_redis": "distributed", "llama_cpp": "home",
+                 "trl": "home"}
 
 
 @contextmanager

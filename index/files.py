@@ -60,6 +60,26 @@ def write_jsonl_atomic(path: Path, rows: Sequence[dict[str, Any]]) -> None:
     write_text_atomic(path, (json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
 
 
+@contextmanager
+def write_file_atomic(path: Path) -> Iterator[Path]:
+    """Yield a temporary sibling of ``path`` for a tool that writes a file by name.
+
+    For writers that take a file name rather than a handle (llama.cpp's converter and
+    quantizer): a block that finishes renames the temporary file over ``path``; one that
+    raises removes it, and ``path`` keeps what it had.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = temporary_sibling(path)
+    try:
+        yield temp
+        if not temp.is_file():
+            raise FileNotFoundError(f"nothing was written to {temp} for {path}")
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
 def save_figure_atomic(figure: Any, path: Path, **savefig: Any) -> Path:
     """A matplotlib figure as PNG at ``path``; ``savefig`` options such as dpi pass through."""
     buffer = io.BytesIO()

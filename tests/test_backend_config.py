@@ -56,5 +56,30 @@ def test_a_bad_backend_option_is_one_line_naming_it(capsys, tmp_path, bad, messa
 
 
 def test_an_unknown_backend_is_refused_with_the_choices():
-    with pytest.raises(ValueError, match="backend must be one of extractive, hf, openai"):
+    with pytest.raises(ValueError, match="backend must be one of extractive, hf, openai, "
+                       "llamacpp"):
         BackendConfig(backend="llama")
+
+
+LLAMACPP = ["--backend", "llamacpp", "--model", "models/g.gguf", "--n-ctx", "2048",
+            "--n-threads", "4"]
+
+
+@pytest.mark.parametrize("command", [
+    ["ask", *LLAMACPP, "--index", "i", "پرسش"],
+    ["serve", *LLAMACPP, "--index", "i"],
+    ["eval", "generate", *LLAMACPP, "--questions", "q", "--mode", "rag", "--out", "o"],
+    ["eval", "mcq", *LLAMACPP, "--data", "d", "--out", "o"],
+])
+def test_every_answering_command_and_the_space_read_the_llamacpp_options(command):
+    expected = BackendConfig(backend="llamacpp", model="models/g.gguf", n_ctx=2048, n_threads=4)
+    assert BackendConfig.from_args(make_parser().parse_args(command)) == expected
+    settings = SpaceSettings.from_env({"GAOKERENA_BACKEND": "llamacpp",
+                                       "GAOKERENA_MODEL": "models/g.gguf",
+                                       "GAOKERENA_N_CTX": "2048", "GAOKERENA_N_THREADS": "4"})
+    assert settings.backend_config() == expected
+
+
+def test_llamacpp_without_a_model_file_is_refused_naming_the_option():
+    with pytest.raises(ValueError, match=r"--model FILE\.gguf"):
+        BackendConfig(backend="llamacpp")

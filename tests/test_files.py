@@ -127,3 +127,18 @@ def test_a_folder_being_written_by_a_live_process_is_left_alone(tmp_path):
     dead.mkdir()
     assert clear_folder_leftovers(tmp_path / "index") == [dead]
     assert busy.is_dir()
+
+
+def test_a_file_written_by_name_replaces_the_old_one_only_when_the_block_finishes(tmp_path):
+    from index.files import write_file_atomic
+
+    target = tmp_path / "model.gguf"
+    target.write_bytes(b"old")
+    with pytest.raises(RuntimeError), write_file_atomic(target) as temp:
+        temp.write_bytes(b"half")
+        raise RuntimeError("the converter died")
+    assert target.read_bytes() == b"old" and sorted(tmp_path.iterdir()) == [target]
+    with write_file_atomic(target) as temp:
+        assert temp.parent == tmp_path and not temp.exists()
+        temp.write_bytes(b"new")
+    assert target.read_bytes() == b"new" and sorted(tmp_path.iterdir()) == [target]

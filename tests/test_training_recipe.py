@@ -106,7 +106,7 @@ def test_malformed_overrides_are_refused():
 
 
 def test_missing_recipe_file_lists_the_bundled_ones(tmp_path):
-    with pytest.raises(RecipeError, match="bundled: instruct, pretrain, tiny"):
+    with pytest.raises(RecipeError, match="bundled: dpo, instruct, pretrain, tiny"):
         load_recipe(tmp_path / "nope.yaml")
 
 

@@ -47,8 +47,12 @@ def build_tokenizer(texts: list[str], vocab_size: int = 2000, chat_template: boo
 
 
 def build_tiny_cohere(out: Path, texts: list[str], seed: int = 0,
-                      chat_template: bool = True) -> Path:
-    """Save a tiny random CohereForCausalLM and its tokenizer to ``out``; return ``out``."""
+                      chat_template: bool = True, tied: bool = False) -> Path:
+    """Save a tiny random CohereForCausalLM and its tokenizer to ``out``; return ``out``.
+
+    ``tied`` shares the input embedding with the output layer, as the real aya-expanse does
+    (and as llama.cpp's Command-R graph requires: it has no separate output matrix).
+    """
     import torch
     from transformers import CohereConfig, CohereForCausalLM
 
@@ -58,9 +62,28 @@ def build_tiny_cohere(out: Path, texts: list[str], seed: int = 0,
         vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=2048,
         pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id, tie_word_embeddings=False,
+        eos_token_id=tokenizer.eos_token_id, tie_word_embeddings=tied,
     )
     model = CohereForCausalLM(config)
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
+    return out
+
+
+def build_tiny_aya_for_gguf(out: Path, texts: list[str], chat_template: bool = True) -> Path:
+    """The tiny tied aya model (exportable to GGUF), with its special tokens' rows damped.
+
+    A random model with tied embeddings repeats the last prompt token, which after the chat
+    template is the turn marker <|CHATBOT_TOKEN|>: an answer of special tokens only, empty
+    as text. Damping those embedding rows makes its greedy answer ordinary Persian tokens
+    that tests can compare and benchmarks can count.
+    """
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    build_tiny_cohere(out, texts, chat_template=chat_template, tied=True)
+    model = AutoModelForCausalLM.from_pretrained(out)
+    with torch.no_grad():
+        model.get_input_embeddings().weight[: len(AYA_SPECIAL)] *= 0.05
+    model.save_pretrained(out)
     return out

@@ -8,6 +8,7 @@ from pathlib import Path
 
 
 def register(registry) -> None:
+    _register_export(registry)
     group = registry.group("train", "train the Persian embedder and the Gaokerena LoRA stages")
     embedder = group.add_parser(
         "embedder",
@@ -95,6 +96,7 @@ def register(registry) -> None:
                "with the model's chat template (loss on the answers only unless "
                "data.train_on_prompt=true). The paper's settings are the bundled recipe "
                "'instruct'.")
+    _add_dpo(group)
 
 
 _STAGE_EPILOG = """\
@@ -130,6 +132,71 @@ def _add_stage(group, name: str, help: str, description: str) -> None:
     parser.add_argument("--json", action="store_true", help="print the run summary as JSON")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.set_defaults(func=run_train_stage, stage=name)
+
+
+def _add_dpo(group) -> None:
+    parser = group.add_parser(
+        "dpo",
+        help="preference tuning on the web app's votes (DPO with a new LoRA)",
+        description="Train a LoRA on the instruct model with TRL's DPOTrainer on the clear "
+        "votes of a `serve --votes-file` file (ties and 'both bad' are counted and left out; "
+        "torn or foreign lines are reported by line number). The bundled recipe 'dpo' "
+        "documents every default. Writes adapter/ (loadable by --backend hf and by `export "
+        "gguf`), loss.png, reward_margin.png, reward_accuracy.png, votes.json and "
+        "summary.json to output_dir; a stopped run resumes from its newest checkpoint.",
+        epilog="overrides: KEY=VALUE with dotted keys, e.g. model=models/tiny-aya "
+        "dpo.beta=0.05 train.max_steps=20 train.device=cpu",
+    )
+    parser.add_argument("--votes", required=True, type=Path, metavar="FILE.jsonl",
+                        help="the votes file written by `gaokerena serve --votes-file`")
+    parser.add_argument("--recipe", default="dpo", metavar="FILE|NAME",
+                        help="a recipe YAML file, or the bundled 'dpo' (default)")
+    parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
+                        help="recipe values to change (dotted keys, YAML values)")
+    parser.add_argument("--check-votes", action="store_true",
+                        help="only read and count the votes file, then exit")
+    parser.add_argument("--show-recipe", action="store_true",
+                        help="print the resolved recipe as YAML and exit without training")
+    parser.add_argument("--json", action="store_true", help="print the run summary as JSON")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.set_defaults(func=run_train_dpo)
+
+
+def run_train_dpo(args: argparse.Namespace) -> int:
+    from training.recipe import DpoRecipe, load_recipe
+
+    recipe = load_recipe(args.recipe, args.overrides, schema=DpoRecipe)
+    if args.show_recipe:
+        import yaml
+
+        print(yaml.safe_dump(recipe.to_dict(), allow_unicode=True, sort_keys=False), end="")
+        return 0
+    if args.check_votes:
+        from training.dpo import check_votes_only
+
+        counts = check_votes_only(args.votes, recipe.dpo.min_pairs)
+        print(json.dumps(counts, ensure_ascii=False) if args.json else
+              ", ".join(f"{k} {v}" for k, v in counts.items() if isinstance(v, int)))
+        return 0
+    from training.dpo import run_dpo
+
+    summary = run_dpo(recipe, args.votes, progress=not args.quiet)
+    if not summary["main_process"]:
+        return 0
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False))
+        return 0
+    votes = summary["votes"]
+    print(f"dpo: {votes['pairs']} pairs ({votes['tie']} ties, {votes['both_bad']} both bad, "
+          f"{votes['torn']} torn, {votes['foreign']} foreign lines left out); "
+          f"{summary['steps']} steps ({summary['steps_this_session']} this run), "
+          f"loss {summary['train_loss']}, reward margin {summary['final_reward_margin']}, "
+          f"accuracy {summary['final_reward_accuracy']}, {summary['wall_seconds']} s")
+    print(f"adapter: {summary['files']['adapter']}")
+    print(f"serve it: gaokerena serve --backend hf --model {summary['files']['adapter']} ... "
+          f"(or export gguf --model {summary['files']['adapter']})")
+    print(f"summary: {summary['output_dir']}/summary.json")
+    return 0
 
 
 def run_train_stage(args: argparse.Namespace) -> int:
@@ -230,4 +297,70 @@ def run_train_translation(args: argparse.Namespace) -> int:
         print(f"trained {args.out} on {summary['pairs']} pairs: {summary['question_words']} "
               f"question words x {summary['answer_words']} answer words, "
               f"{summary['entries']} entries, {summary['seconds']} s")
+    return 0
+
+
+def _register_export(registry) -> None:
+    group = registry.group("export", "export a model for llama.cpp (a quantized GGUF file)")
+    gguf = group.add_parser(
+        "gguf",
+        help="merge an adapter, convert with llama.cpp's converter, quantize: one .gguf file",
+        description="Write one llama.cpp GGUF file from a transformers model (a folder or a "
+        "hub id) and optionally a LoRA adapter, merged first. llama.cpp's own converter "
+        "writes it (fetched once from the installed llama-cpp-python's source distribution; "
+        "see `export converter`), with the tokenizer and chat template, and llama.cpp "
+        "quantizes it. FILE.gguf.json beside it records the source, adapter, quantization and "
+        "sha256. Serve it with `--backend llamacpp --model FILE.gguf`.",
+    )
+    gguf.add_argument("--model", required=True, metavar="DIR_OR_ID",
+                      help="model folder or hub id (an adapter folder stands for its base + "
+                      "itself)")
+    gguf.add_argument("--adapter", metavar="DIR", help="a peft LoRA adapter to merge first")
+    gguf.add_argument("--out", required=True, type=Path, metavar="FILE.gguf")
+    gguf.add_argument("--quant", default="q4_k_m", choices=("q4_k_m", "q8_0", "f16"),
+                      help="q4_k_m (default: about 4.9 bits a weight, 5 GB for 8B), q8_0 "
+                      "(8.5 bits), f16 (no quantization)")
+    gguf.add_argument("--tokenizer-pre", metavar="NAME",
+                      help="llama.cpp's pre-tokenizer for a tokenizer it does not recognise "
+                      "(e.g. command-r, gpt-2)")
+    gguf.add_argument("--threads", type=int, default=0,
+                      help="quantization threads (default 0: all cores)")
+    gguf.add_argument("--json", action="store_true", help="print the record as JSON")
+    gguf.set_defaults(func=run_export_gguf)
+    converter = group.add_parser(
+        "converter",
+        help="fetch llama.cpp's converter once (from the llama-cpp-python sdist, via pip)",
+        description="Download the source distribution of the installed llama-cpp-python with "
+        "pip and keep its vendored llama.cpp converter (convert_hf_to_gguf.py, conversion/, "
+        "gguf-py/, MIT licence) in ~/.cache/gaokerena/llama.cpp/VERSION. `export gguf` does "
+        "this itself when needed; run it ahead to work offline later. GAOKERENA_LLAMA_CPP "
+        "may point to a llama.cpp checkout instead.",
+    )
+    converter.set_defaults(func=run_export_converter)
+
+
+def run_export_gguf(args: argparse.Namespace) -> int:
+    from index.cli import invalid_option
+    from training.gguf_export import ExportConfig, export_gguf, metadata_path
+
+    with invalid_option():
+        config = ExportConfig(model=args.model, out=args.out, adapter=args.adapter,
+                              quant=args.quant, tokenizer_pre=args.tokenizer_pre,
+                              threads=args.threads)
+    record = export_gguf(config)
+    if args.json:
+        print(json.dumps(record, ensure_ascii=False))
+        return 0
+    print(f"wrote {args.out} ({record['quant']}, {record['bytes'] / 2**20:.1f} MiB, "
+          f"{record['seconds']} s) from {record['source_model']}"
+          f"{' + ' + record['adapter'] if record['adapter'] else ''}")
+    print(f"record: {metadata_path(Path(args.out))}")
+    print(f"use it: gaokerena ask --backend llamacpp --model {args.out} ...")
+    return 0
+
+
+def run_export_converter(args: argparse.Namespace) -> int:
+    from training.llama_cpp_source import ensure_converter
+
+    print(ensure_converter())
     return 0

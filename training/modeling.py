@@ -201,9 +201,9 @@ def merge_adapter(model: Any, base: str, adapter: str) -> Any:
     return merged
 
 
-def add_lora(model: Any, settings: LoraSettings) -> Any:
-    """Wrap ``model`` with a fresh LoRA; only the adapter's parameters train."""
-    from peft import LoraConfig, get_peft_model
+def lora_config(model: Any, settings: LoraSettings) -> Any:
+    """peft's LoraConfig for ``settings``, after checking its target modules are in ``model``."""
+    from peft import LoraConfig
 
     present = {name.rsplit(".", 1)[-1] for name, _ in model.named_modules()}
     missing = [m for m in settings.target_modules if m not in present]
@@ -212,7 +212,25 @@ def add_lora(model: Any, settings: LoraSettings) -> Any:
                          if type(module).__name__ == "Linear"})
         raise ModelUnavailable(f"lora.target_modules {missing} are not in this model; its "
                                f"linear layers are {linear}")
-    config = LoraConfig(r=settings.r, lora_alpha=settings.alpha, lora_dropout=settings.dropout,
-                        target_modules=list(settings.target_modules), bias=settings.bias,
-                        task_type="CAUSAL_LM")
-    return get_peft_model(model, config)
+    return LoraConfig(r=settings.r, lora_alpha=settings.alpha, lora_dropout=settings.dropout,
+                      target_modules=list(settings.target_modules), bias=settings.bias,
+                      task_type="CAUSAL_LM")
+
+
+def add_lora(model: Any, settings: LoraSettings) -> Any:
+    """Wrap ``model`` with a fresh LoRA; only the adapter's parameters train."""
+    from peft import get_peft_model
+
+    return get_peft_model(model, lora_config(model, settings))
+
+
+def load_merged(name: str, adapter: str) -> Any:
+    """``name`` with ``adapter`` folded in, on the CPU in the model's own dtype (export).
+
+    Export writes the merged weights once and converts them; keeping the saved dtype
+    (bfloat16 for aya-expanse) halves the memory and disk a float32 copy would take.
+    """
+    from transformers import AutoModelForCausalLM
+
+    model = _from_pretrained(AutoModelForCausalLM, name, "model", dtype="auto")
+    return merge_adapter(model, name, adapter)

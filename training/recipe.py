@@ -25,6 +25,9 @@ from typing import Any
 from index.errors import GaokerenaError
 
 STAGES = ("pretrain", "instruct")
+#: TRL's pairwise DPO losses offered here: "sigmoid" is the DPO paper's, "ipo" (Azar et al.)
+#: does not push a margin without bound on a few noisy votes, "hinge" is SLiC's.
+DPO_LOSSES = ("sigmoid", "ipo", "hinge")
 PAPER_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 DEVICES = ("auto", "cpu", "cuda")
 BIASES = ("none", "all", "lora_only")
@@ -176,8 +179,26 @@ class EnergySettings:
         _check(self.pue >= 1, "energy.pue", "must be >= 1 (1.0 = no datacentre overhead)")
 
 
+class _Run:
+    """What every run recipe shares: a model, an output folder, the checks and the YAML form."""
+
+    model: str
+    output_dir: str
+
+    def __post_init__(self) -> None:
+        _check(bool(self.model), "model", "is empty; give a hub id or a model folder "
+               "(model=PATH on the command line)")
+        _check(bool(self.output_dir), "output_dir", "is empty")
+
+    def output_path(self, stage: str) -> Path:
+        return Path(self.output_dir.format(stage=stage)).expanduser()
+
+    def to_dict(self) -> dict[str, Any]:
+        return _plain(dataclasses.asdict(self))
+
+
 @dataclass(frozen=True)
-class Recipe:
+class Recipe(_Run):
     """One training run. ``output_dir`` may contain ``{stage}``.
 
     ``base_adapter`` is a LoRA adapter merged into ``model`` before the new LoRA is added:
@@ -195,16 +216,45 @@ class Recipe:
     train: TrainSettings = field(default_factory=TrainSettings)
     energy: EnergySettings = field(default_factory=EnergySettings)
 
+
+@dataclass(frozen=True)
+class DpoSettings:
+    """Preference tuning on votes (``gaokerena train dpo``).
+
+    ``beta`` is DPO's temperature: how far the tuned model may move from the instruct model
+    (0.1 is the DPO paper's and TRL's default; smaller moves further). ``max_length`` caps
+    prompt + answer in tokens (longer pairs are truncated from the end). ``min_pairs`` stops
+    a run with fewer clear votes than that: a few dozen pairs mostly teach noise.
+    """
+
+    beta: float = 0.1
+    loss_type: str = "sigmoid"
+    max_length: int = 1024
+    min_pairs: int = 1
+
     def __post_init__(self) -> None:
-        _check(bool(self.model), "model", "is empty; give a hub id or a model folder "
-               "(model=PATH on the command line)")
-        _check(bool(self.output_dir), "output_dir", "is empty")
+        _check(self.beta > 0, "dpo.beta", f"must be > 0, e.g. 0.1; got {self.beta!r}")
+        _check(self.loss_type in DPO_LOSSES, "dpo.loss_type",
+               f"must be one of {list(DPO_LOSSES)}; got {self.loss_type!r}")
+        _check(self.max_length >= 16, "dpo.max_length", f"must be >= 16, e.g. 1024; got "
+               f"{self.max_length!r}")
+        _check(self.min_pairs >= 1, "dpo.min_pairs", f"must be >= 1; got {self.min_pairs!r}")
 
-    def output_path(self, stage: str) -> Path:
-        return Path(self.output_dir.format(stage=stage)).expanduser()
 
-    def to_dict(self) -> dict[str, Any]:
-        return _plain(dataclasses.asdict(self))
+@dataclass(frozen=True)
+class DpoRecipe(_Run):
+    """A preference-tuning run: a fresh LoRA on ``model`` (the instruct model), trained with
+    TRL's DPOTrainer on the web app's votes; the reference model is ``model`` itself (the
+    adapter switched off), so no second copy is loaded. ``output_dir`` may contain
+    ``{stage}`` (``dpo``)."""
+
+    model: str = ""
+    output_dir: str = "runs/{stage}"
+    model_help: str | None = None
+    lora: LoraSettings = field(default_factory=LoraSettings)
+    train: TrainSettings = field(default_factory=TrainSettings)
+    dpo: DpoSettings = field(default_factory=DpoSettings)
+    energy: EnergySettings = field(default_factory=EnergySettings)
 
 
 def _plain(value: Any) -> Any:
@@ -300,11 +350,11 @@ def _build(cls: type, raw: dict[str, Any], prefix: str = "") -> Any:
         raise RecipeError(f"recipe value: {error}") from None
 
 
-def recipe_from_dict(raw: dict[str, Any]) -> Recipe:
-    """Validate plain data (as read from YAML) into a :class:`Recipe`."""
+def recipe_from_dict(raw: dict[str, Any], schema: type = Recipe) -> Any:
+    """Validate plain data (as read from YAML) into a :class:`Recipe` (or ``schema``)."""
     if not isinstance(raw, dict):
         raise RecipeError(f"a recipe must be a YAML mapping of keys, got {type(raw).__name__}")
-    return _build(Recipe, raw)
+    return _build(schema, raw)
 
 
 def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
@@ -376,6 +426,9 @@ def _read_text(path: Path) -> str:
         raise RecipeError(f"recipe {path} is not UTF-8 text ({error.reason})") from None
 
 
-def load_recipe(name: str | Path, overrides: list[str] | None = None) -> Recipe:
-    """Read a recipe (file or bundled name), apply overrides, validate."""
-    return recipe_from_dict(apply_overrides(read_recipe_file(name), list(overrides or [])))
+def load_recipe(name: str | Path, overrides: list[str] | None = None,
+                schema: type = Recipe) -> Any:
+    """Read a recipe (file or bundled name), apply overrides, validate against ``schema``
+    (:class:`Recipe` for the two stages, :class:`DpoRecipe` for ``train dpo``)."""
+    return recipe_from_dict(apply_overrides(read_recipe_file(name), list(overrides or [])),
+                            schema)

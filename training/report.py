@@ -17,28 +17,40 @@ from index.files import save_figure_atomic, write_json_atomic
 from training.recipe import EnergySettings
 
 
+def metric_points(log_history: list[dict[str, Any]], key: str) -> list[tuple[int, float]]:
+    """(step, value) pairs of one logged metric from a Trainer's ``state.log_history``
+    (``loss``; DPO's ``rewards/margins``, ``rewards/accuracies``)."""
+    return [(int(entry["step"]), float(entry[key])) for entry in log_history
+            if key in entry and "step" in entry]
+
+
 def loss_points(log_history: list[dict[str, Any]]) -> list[tuple[int, float]]:
     """(step, training loss) pairs from a Trainer's ``state.log_history``."""
-    return [(int(entry["step"]), float(entry["loss"])) for entry in log_history
-            if "loss" in entry and "step" in entry]
+    return metric_points(log_history, "loss")
 
 
-def plot_loss(points: list[tuple[int, float]], out: Path, title: str) -> Path | None:
-    """Write the training-loss curve as a PNG; ``None`` when nothing was logged."""
+def plot_metric(points: list[tuple[int, float]], out: Path, title: str, ylabel: str
+                ) -> Path | None:
+    """Write one logged metric per optimizer step as a PNG; ``None`` when nothing was logged."""
     if not points:
         return None
     from matplotlib.figure import Figure  # no pyplot: no backend or global state to set
 
     figure = Figure(figsize=(7, 4), dpi=110)
     axes = figure.add_subplot()
-    steps, losses = zip(*points, strict=True)
-    axes.plot(steps, losses, marker="." if len(points) < 50 else None, linewidth=1.2)
+    steps, values = zip(*points, strict=True)
+    axes.plot(steps, values, marker="." if len(points) < 50 else None, linewidth=1.2)
     axes.set_xlabel("optimizer step")
-    axes.set_ylabel("training loss")
+    axes.set_ylabel(ylabel)
     axes.set_title(title)
     axes.grid(alpha=0.3)
     figure.tight_layout()
     return save_figure_atomic(figure, out)
+
+
+def plot_loss(points: list[tuple[int, float]], out: Path, title: str) -> Path | None:
+    """Write the training-loss curve as a PNG; ``None`` when nothing was logged."""
+    return plot_metric(points, out, title, "training loss")
 
 
 def energy_estimate(seconds: float, device: str, gpus: int, settings: EnergySettings

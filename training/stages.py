@@ -136,14 +136,17 @@ def check_optimizer(name: str) -> None:
                           f"{', '.join(allowed)}")
 
 
-def training_arguments(recipe: Recipe, checkpoints: Path, hardware: Any, progress: bool) -> Any:
-    """TrainingArguments from the recipe; a value transformers rejects names its key."""
+def training_arguments(recipe: Any, checkpoints: Path, hardware: Any, progress: bool,
+                       arguments_class: Any = None, **extra: Any) -> Any:
+    """TrainingArguments from the recipe's ``train`` section; a value transformers rejects
+    names its key. ``arguments_class`` is a subclass such as TRL's DPOConfig, ``extra`` its
+    own fields."""
     from transformers import TrainingArguments
 
     train = recipe.train
     check_optimizer(train.optimizer)
     workers = train.dataloader_workers
-    return TrainingArguments(
+    return (arguments_class or TrainingArguments)(
         output_dir=str(checkpoints),
         num_train_epochs=train.epochs,
         max_steps=train.max_steps,
@@ -173,10 +176,11 @@ def training_arguments(recipe: Recipe, checkpoints: Path, hardware: Any, progres
         include_num_input_tokens_seen="non_padding",
         report_to="none",
         disable_tqdm=not progress,
+        **extra,
     )
 
 
-def _resume_from(recipe: Recipe, checkpoints: Path) -> Path | None:
+def resume_from(recipe: Any, checkpoints: Path) -> Path | None:
     from training.checkpoints import is_complete, latest_checkpoint
 
     choice = recipe.train.resume
@@ -191,7 +195,23 @@ def _resume_from(recipe: Recipe, checkpoints: Path) -> Path | None:
     return path
 
 
-def _write_recipe(recipe: Recipe, out: Path) -> None:
+def train_resuming(trainer: Any, recipe: Any, checkpoints: Path, should_save: bool
+                   ) -> tuple[Any, Path | None, float]:
+    """Run ``trainer`` from the checkpoint ``train.resume`` picks, keeping only complete
+    checkpoints; returns (train result, the checkpoint resumed from, training seconds)."""
+    from training.checkpoints import complete_checkpoints
+    from training.report import Clock
+
+    clock = Clock()
+    with complete_checkpoints(checkpoints, should_save):
+        resume = resume_from(recipe, checkpoints)
+        if resume is not None:
+            logger.info("resuming from %s", resume)
+        result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+    return result, resume, clock.seconds()
+
+
+def write_recipe(recipe: Any, out: Path) -> None:
     import yaml
 
     from index.files import write_text_atomic
@@ -204,7 +224,7 @@ def _write_recipe(recipe: Recipe, out: Path) -> None:
     write_text_atomic(previous, [text])
 
 
-def _meter() -> Any:
+def session_meter() -> Any:
     """A callback that notes tokens seen at the start of this session (for tokens/s)."""
     from transformers import TrainerCallback
 
@@ -340,7 +360,6 @@ def run_stage(stage: str, recipe: Recipe, merge: bool = False, progress: bool = 
     import torch
     from transformers import Trainer
 
-    from training.checkpoints import complete_checkpoints
     from training.modeling import (
         add_lora,
         load_model,
@@ -385,8 +404,8 @@ def run_stage(stage: str, recipe: Recipe, merge: bool = False, progress: bool = 
     args = training_arguments(recipe, checkpoints, hardware, progress)
     out.mkdir(parents=True, exist_ok=True)
     if args.should_save:
-        _write_recipe(recipe, out)
-    meter = _meter()
+        write_recipe(recipe, out)
+    meter = session_meter()
     isolate = stage == "pretrain" and recipe.data.isolate_documents
     collator = FlatteningCollator() if isolate else PaddingCollator(tokenizer.pad_token_id)
     trainer = Trainer(
@@ -395,13 +414,8 @@ def run_stage(stage: str, recipe: Recipe, merge: bool = False, progress: bool = 
         processing_class=tokenizer, callbacks=[meter, *callbacks],
     )
     stderr_logging(trainer, progress)
-    train_clock = Clock()
-    with complete_checkpoints(checkpoints, args.should_save):
-        resume = _resume_from(recipe, checkpoints)
-        if resume is not None:
-            logger.info("resuming from %s", resume)
-        result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
-    train_seconds = train_clock.seconds()
+    result, resume, train_seconds = train_resuming(trainer, recipe, checkpoints,
+                                                   args.should_save)
 
     files: dict[str, str | None] = {"adapter": None, "stage_adapter": None, "merged": None,
                                     "loss_curve": None}

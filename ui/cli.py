@@ -20,8 +20,9 @@ def register(registry) -> None:
         "answer («بدون بازیابی») and the grounded answer («با بازیابی») streamed side by side, "
         "the numbered sources, an emergency banner and optional preference votes. Backends as "
         "in `gaokerena ask`: 'extractive' (no model; the plain column then explains that it "
-        "needs one), 'hf' (transformers, Gaokerena by default) or 'openai' (any "
-        "OpenAI-compatible server). Questions are never logged or stored.",
+        "needs one), 'hf' (transformers, Gaokerena by default), 'openai' (any "
+        "OpenAI-compatible server) or 'llamacpp' (a GGUF file, in this process). Questions "
+        "are never logged or stored.",
     )
     serve.add_argument("--index", type=Path, required=True,
                        help="index folder from `gaokerena index build` (e.g. .cache/demo/index)")
@@ -40,7 +41,7 @@ def register(registry) -> None:
                        "page (default: votes are never stored and the opt-in is hidden)")
     serve.add_argument("--concurrency", type=int, default=8,
                        help="answers generated at once; more requests wait in the queue "
-                       "(default: 8; use 1-2 for a local model on one GPU)")
+                       "(default: 8; use 1-2 for a local model: hf on one GPU, llamacpp)")
     serve.set_defaults(func=run_serve)
 
 

