@@ -22,8 +22,10 @@ from index.retriever import Hit, QueryLimits, Retriever, check_question_size
 
 MODES = ("rag", "plain")
 NEEDS_GENERATOR = (
-    "پاسخ بدون بازیابی به یک مدل زبانی نیاز دارد؛ با --backend hf یا --backend openai یک مدل "
-    "انتخاب کنید. (The plain answer needs a generative model: choose --backend hf or openai.)"
+    "پاسخ بدون بازیابی به یک مدل زبانی نیاز دارد؛ با --backend hf، --backend openai یا "
+    "--backend llamacpp (فایل GGUF روی همین رایانه) یک مدل "
+    "انتخاب کنید. (The plain answer needs a generative model: choose --backend hf, openai "
+    "or llamacpp.)"
 )
 _CITATION = re.compile(r"\[([0-9۰-۹]+)\]")
 _PERSIAN_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹", "0123456789")
