@@ -317,11 +317,12 @@ class EmergencyDetector:
         Example: «قفسه سینه‌ام درد می‌کند» gives ``chest_pain``; «درد قفسه سینه ندارم»
         gives None. The classifier is asked only when no rule fires.
         """
-        found = next(self._scan(question), None)
-        if found is not None or self.classifier is None or not question.strip():
-            return found
-        if self._grammar.is_calm(self._spaced_text(question)):
+        text = self._read(question)
+        if text is None:
             return None
+        found = next(self._scan_text(text), None)
+        if found is not None or self.classifier is None:
+            return found
         if self.classifier.probability(question[:MAX_CHARS]) >= self.classifier.threshold:
             return Emergency(POSSIBLE_EMERGENCY, "", self.book.guidance[POSSIBLE_EMERGENCY])
         return None
@@ -334,15 +335,24 @@ class EmergencyDetector:
         """Every rule category the question describes, most urgent first."""
         return list(self._scan(question))
 
-    def _scan(self, question: str) -> Iterator[Emergency]:
+    def _read(self, question: str) -> str | None:
+        """The normalized, spaced text the rules read, or None when nothing may fire: an
+        empty question or a calm one (``_Grammar.is_calm``), for rules and classifier alike.
+        Normalizing once here keeps detection to one pass over the question."""
         if not isinstance(question, str):
             raise TypeError(f"expected the question as str, got {type(question).__name__}")
         if not question.strip():
-            return
+            return None
+        text = _spaced(self._normalize(question[:MAX_CHARS]))
+        return None if self._grammar.is_calm(text) else text
+
+    def _scan(self, question: str) -> Iterator[Emergency]:
+        text = self._read(question)
+        return iter(()) if text is None else self._scan_text(text)
+
+    def _scan_text(self, text: str) -> Iterator[Emergency]:
         grammar = self._grammar
-        doc = _Doc(self._spaced_text(question), grammar.hard, grammar.soft)
-        if grammar.is_calm(doc.text):
-            return
+        doc = _Doc(text, grammar.hard, grammar.soft)
         seen: set[str] = set()
         for group in self.book.groups:
             if group.category in seen:
@@ -351,9 +361,6 @@ class EmergencyDetector:
             if matched is not None:
                 seen.add(group.category)
                 yield Emergency(group.category, matched, self.book.guidance[group.category])
-
-    def _spaced_text(self, question: str) -> str:
-        return _spaced(self._normalize(question[:MAX_CHARS]))
 
     def _fire(self, doc: _Doc, group: RuleGroup) -> str | None:
         for rule in group.rules:

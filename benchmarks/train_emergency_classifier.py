@@ -9,7 +9,7 @@ Training data:
 - the ``--splits`` of ``tests/data/emergency_cases.jsonl`` (default ``tune``, ``holdout`` and
   ``holdout2``: every split written before round 3) and the rule-development examples of
   ``tests/test_emergency.py`` (clean labels, weighted up).
-The ``holdout3`` split, written blind before round 3 changed anything, is never read here: it
+The ``holdout3`` split, written blind after round 3, is never read here: it
 is the clean test of rules and classifier together. MF3QA questions are cut to
 ``--max-chars`` before encoding (the danger is said early; long questions cost the encoder
 most of its time), and embeddings can be cached between runs with ``--cache``.
