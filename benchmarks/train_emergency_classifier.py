@@ -6,11 +6,11 @@ Training data:
   at once («فوراً به اورژانس مراجعه کنید»، «سریعاً به بیمارستان»، «با ۱۱۵ تماس بگیرید»), and not
   only conditionally («اگر ... به اورژانس»); a weak *negative* when the answer names no
   emergency, hospital, urgency or danger at all;
-- the ``--splits`` of ``tests/data/emergency_cases.jsonl`` (default ``tune``, ``holdout`` and
-  ``holdout2``: every split written before round 3) and the rule-development examples of
-  ``tests/test_emergency.py`` (clean labels, weighted up).
-The ``holdout3`` split, written blind after round 3, is never read here: it
-is the clean test of rules and classifier together. MF3QA questions are cut to
+- the ``--splits`` of ``tests/data/emergency_cases.jsonl`` (default ``tune``, ``holdout``,
+  ``holdout2`` and ``train3``: every split but the two blind tests) and the rule-development
+  examples of ``tests/test_emergency.py`` (clean labels, weighted up).
+The ``holdout3`` and ``holdout4`` splits, written blind after round 3, are never read here:
+they are the clean tests of rules and classifier together. MF3QA questions are cut to
 ``--max-chars`` before encoding (the danger is said early; long questions cost the encoder
 most of its time), and embeddings can be cached between runs with ``--cache``.
 
@@ -49,8 +49,10 @@ from index.files import write_text_atomic  # noqa: E402
 CASES = ROOT / "tests" / "data" / "emergency_cases.jsonl"
 MF3QA = ROOT.parent / "shared" / "data" / "mf3qa" / "train.jsonl"
 OUT = ROOT / "assistant" / "data" / "emergency_classifier.json"
-#: The clean splits the classifier learns from; holdout3 is the test it never sees.
-TRAIN_SPLITS = ("tune", "holdout", "holdout2")
+#: The clean splits the classifier learns from (train3: three blind writers, round 4).
+TRAIN_SPLITS = ("tune", "holdout", "holdout2", "train3")
+#: The blind tests it never sees.
+TEST_SPLITS = ("holdout3", "holdout4")
 
 _URGENT = (
     r"فورا|فوری|سریعا|سریع تر|سریعتر|بلافاصله|همین الان|هر ?چه زودتر|در اسرع وقت|"
@@ -187,8 +189,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     negatives = rng.sample(negatives, min(args.negatives, len(negatives)))
     cases = [json.loads(line) for line in CASES.open(encoding="utf-8")]
-    if "holdout3" in args.splits:
-        parser.error("holdout3 is the clean test split; train on the others")
+    if set(args.splits) & set(TEST_SPLITS):
+        parser.error(f"{' and '.join(TEST_SPLITS)} are the clean test splits; train on the others")
     tune = [(c["text"], int(c["label"] == "emergency")) for c in cases
             if c["split"] in args.splits]
     tune += rule_examples()
@@ -247,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
                               f"on clean ordinary and <= {args.max_weak_false_alarms} on weak "
                               "negatives",
             "out_of_fold": figures,
-            "holdout": "holdout3 never used",
+            "holdout": f"{' and '.join(TEST_SPLITS)} never used",
         },
     )
     write_text_atomic(args.out, [weights.to_json()])

