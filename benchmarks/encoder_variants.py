@@ -74,6 +74,8 @@ ADAPTED = [
     Variant("adapted e5 alone", mode="encoder", adapted=True),
     Variant("hybrid + adapted e5 (weight 0.6)", encoder=0.6, adapted=True),
     Variant("hybrid + adapted e5 (weight 1.0)", encoder=1.0, adapted=True),
+    Variant("hybrid, adapted e5 reranks its candidates (weight 1.0)", encoder=1.0, adapted=True,
+            stage="rerank"),
 ]
 
 
@@ -194,6 +196,7 @@ def run(args: argparse.Namespace) -> dict:
     from index.build import build_index
     from index.config import IndexConfig
     from index.embed import BUILTIN_ENCODER, EmbedderConfig, load_embedder
+    from index.files import write_jsonl_atomic
     from index.records import FieldConfig, record_to_document
 
     train, dev = records(args.train), records(args.dev)
@@ -205,7 +208,8 @@ def run(args: argparse.Namespace) -> dict:
         encoders[True] = CachedEncoder(load_embedder(EmbedderConfig(
             name=str(args.adapted), show_progress=False, max_seq_length=256)),
             args.work / f"cache-{args.adapted.name}")
-    variants = VARIANTS + (ADAPTED if args.adapted else [])
+    variants = [v for v in VARIANTS + (ADAPTED if args.adapted else [])
+                if not args.only or any(part in v.label for part in args.only)]
     fields = FieldConfig(text_fields=("answer",))
     for setup in args.setups:
         timings = report["timings"].setdefault(setup, {})
@@ -213,6 +217,9 @@ def run(args: argparse.Namespace) -> dict:
         queries = queries[: args.limit or None]
         parts = args.work / ("dev" if setup == "full" else setup)  # the same training pairs
         embedder_dir, table = train_parts(pairs, parts, timings)
+        if setup == "loso":  # what an adapted encoder may learn from (--adapted)
+            write_jsonl_atomic(parts / "pairs.jsonl",
+                               [{"question": q, "answer": a} for q, a in pairs])
         embedder = load_embedder(EmbedderConfig(name=str(embedder_dir), show_progress=False))
         documents = [record_to_document(r, fields, f"{setup}:{i}", str(i))
                      for i, r in enumerate(corpus)]
@@ -245,6 +252,7 @@ def run(args: argparse.Namespace) -> dict:
 def print_table(report: dict) -> None:
     setups = list(report["setups"])
     labels = list(next(iter(report["setups"].values()))["variants"])
+    base = "today's hybrid (BM25 + static + table)"
     head = " | ".join(f"{s} MRR@10 / R@20" for s in setups)
     print(f"| variant | {head} | p50 / p95 ms |")
     print("|" + " --- |" * (len(setups) + 2))
@@ -260,8 +268,7 @@ def print_table(report: dict) -> None:
     for setup, info in report["setups"].items():
         print(f"{setup}: {info['pairs']} training pairs, {info['queries']} questions, "
               f"{info['corpus']} answers indexed; timings {report['timings'].get(setup)}")
-    base = "today's hybrid (BM25 + static + table)"
-    if "loso" in report["setups"]:
+    if "loso" in report["setups"] and base in report["setups"]["loso"]["variants"]:
         rows = report["setups"]["loso"]["variants"]
         best = max(rows, key=lambda label: rows[label]["mrr@10"])
         gain = rows[best]["mrr@10"] / rows[base]["mrr@10"] - 1
@@ -280,6 +287,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="random train answers added to each setup's gold answers")
     parser.add_argument("--adapted", type=Path, help="an adapted encoder folder to compare")
     parser.add_argument("--limit", type=int, help="only the first N questions per setup")
+    parser.add_argument("--only", nargs="+", metavar="TEXT",
+                        help="only the variants whose label contains one of these")
     parser.add_argument("--latency-queries", type=int, default=200,
                         help="questions timed one by one, with real encoding (0: none)")
     parser.add_argument("--latency-setup", choices=SETUPS,

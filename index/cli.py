@@ -277,6 +277,10 @@ def _add_fusion_options(parser: argparse.ArgumentParser, stored: bool = False) -
                         help=f"weight of the translation model, when the index has one ({where})")
     parser.add_argument("--encoder-weight", type=float,
                         help=f"weight of the pre-trained encoder, when the index has one ({where})")
+    parser.add_argument("--encoder-stage", choices=("rerank", "candidates"),
+                        help="rerank: the encoder scores only the other sides' candidates (the "
+                             "first stage stays fast); candidates: it also searches its own "
+                             f"vectors for more ({where}; default: rerank)")
 
 
 def _fusion_config(args: argparse.Namespace, base=None):
@@ -289,7 +293,8 @@ def _fusion_config(args: argparse.Namespace, base=None):
         ("method", args.fusion), ("dense_weight", args.dense_weight),
         ("lexical_weight", args.lexical_weight),
         ("translation_weight", args.translation_weight),
-        ("encoder_weight", args.encoder_weight)) if value is not None}
+        ("encoder_weight", args.encoder_weight),
+        ("encoder_stage", args.encoder_stage)) if value is not None}
     if base is None and not changes:
         return None
     with invalid_option("fusion option"):
@@ -303,7 +308,7 @@ def _load_retriever(args: argparse.Namespace, embedder=None):
     fusion = None
     if any(getattr(args, n) is not None
            for n in ("fusion", "dense_weight", "lexical_weight", "translation_weight",
-                     "encoder_weight")):
+                     "encoder_weight", "encoder_stage")):
         from index.manifest import Manifest
 
         stored = Manifest.read(args.index).config.get("fusion", {})

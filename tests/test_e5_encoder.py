@@ -245,7 +245,8 @@ def test_encoder_as_reranker_only_reorders_the_other_sides_candidates(encoder_in
     # the encoder outweighs the rest, so its order shows; the other sides still nominate
     reranked = Retriever.load(encoder_index, fusion=replace(
         base, encoder_stage="rerank", encoder_weight=1000.0))
-    nominating = Retriever.load(encoder_index, fusion=replace(base, encoder_weight=1000.0))
+    nominating = Retriever.load(encoder_index, fusion=replace(
+        base, encoder_stage="candidates", encoder_weight=1000.0))
     hits = reranked.search(question, 5)
     assert {hit.chunk for hit in hits} <= pool  # nothing new: only the first stage's finds
     encoder_order = [hit.encoder_rank for hit in hits]
@@ -258,3 +259,22 @@ def test_an_unknown_encoder_stage_is_refused():
 
     with pytest.raises(ValueError, match="encoder_stage"):
         FusionConfig(encoder_stage="afterwards")
+
+
+def test_the_encoder_reranks_by_default_and_the_command_line_can_let_it_nominate(
+        encoder_index, capsys):
+    manifest = json.loads((encoder_index / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["config"]["fusion"]["encoder_stage"] == "rerank"
+    question = "کودکم شب‌ها سرفه می‌کند"
+    found = {}
+    for stage in ("rerank", "candidates"):
+        assert main(["index", "search", "--index", str(encoder_index), "--k", "3", "--json",
+                     "--encoder-stage", stage, "--encoder-weight", "1000", question]) == 0
+        found[stage] = json.loads(capsys.readouterr().out)
+    # the encoder outweighs the rest, so both orders are the encoder's own
+    for hits in found.values():
+        assert len(hits) == 3
+        assert [h["encoder_rank"] for h in hits] == sorted(h["encoder_rank"] for h in hits)
+    assert found["candidates"][0]["encoder_rank"] == 1  # nominating, its own best comes first
+    with pytest.raises(SystemExit):
+        main(["index", "search", "--index", str(encoder_index), "--encoder-stage", "later", "x"])
