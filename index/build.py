@@ -26,7 +26,7 @@ from index.errors import DataError, IndexFormatError
 from index.files import write_folder_atomic
 from index.lexical import LexicalIndex
 from index.manifest import MANIFEST_NAME, EmbedderInfo, Manifest, checksum_folder
-from index.normalize import shared_normalizer
+from index.normalize import normalize_all
 from index.records import Document
 from index.translation import TRANSLATION_DIR, DocumentTerms, TranslationTable
 
@@ -171,10 +171,9 @@ def build_index(
     started = time.perf_counter()
     with write_folder_atomic(out) as staging:
         chunks = make_chunks(documents, config)
-        normalizer = shared_normalizer(config.normalizer)
         analyzer = shared_analyzer(config.lexical)
-        normalized = [normalizer(chunk.text) for chunk in
-                      tqdm(chunks, desc="normalizing", unit="chunk", disable=not progress)]
+        normalized = normalize_all([chunk.text for chunk in chunks], config.normalizer,
+                                   progress=progress)
         if config.chunk.merge_identical:
             before = len(chunks)
             chunks, normalized = merge_identical(chunks, normalized)

@@ -45,3 +45,12 @@ def test_persian_ratio_tells_persian_from_english():
     assert persian_ratio("I have a headache") == 0.0
     assert 0.5 < persian_ratio("قرص ibuprofen خوردم و سردرد خوب شد") < 1.0
     assert persian_ratio("123 !!") == 0.0
+
+
+def test_normalizing_a_corpus_in_worker_processes_gives_the_same_texts_in_order():
+    from index.normalize import normalize_all
+
+    texts = ["مي‌خواهم  كتاب ها را ببينم ۱2", "", "سلام", "علي  رفت"] * 3
+    serial = normalize_all(texts)
+    assert serial[0] != texts[0]  # something to normalize
+    assert normalize_all(texts, workers=2, parallel_above=1) == serial
