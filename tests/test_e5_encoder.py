@@ -278,3 +278,13 @@ def test_the_encoder_reranks_by_default_and_the_command_line_can_let_it_nominate
     assert found["candidates"][0]["encoder_rank"] == 1  # nominating, its own best comes first
     with pytest.raises(SystemExit):
         main(["index", "search", "--index", str(encoder_index), "--encoder-stage", "later", "x"])
+
+
+def test_a_question_is_encoded_on_two_threads_only_while_another_core_is_idle():
+    from index.embed import query_threads
+
+    assert query_threads(load=0.3, cores=2) == 2
+    assert query_threads(load=1.2, cores=2) == 1  # the other core is taken
+    assert query_threads(load=0.0, cores=1) == 1
+    assert query_threads(load=2.5, cores=8) == 2
+    assert query_threads() in (1, 2)
