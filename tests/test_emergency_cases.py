@@ -25,12 +25,11 @@ from assistant.emergency import EmergencyConfig, EmergencyDetector, categories
 
 CASES = Path(__file__).resolve().parent / "data" / "emergency_cases.jsonl"
 ROWS = [json.loads(line) for line in CASES.read_text(encoding="utf-8").splitlines() if line]
-TUNE = [r for r in ROWS if r["split"] == "tune"]
-HOLDOUT = [r for r in ROWS if r["split"] == "holdout"]
-HOLDOUT2 = [r for r in ROWS if r["split"] == "holdout2"]
-HOLDOUT3 = [r for r in ROWS if r["split"] == "holdout3"]
-TRAIN3 = [r for r in ROWS if r["split"] == "train3"]
-HOLDOUT4 = [r for r in ROWS if r["split"] == "holdout4"]
+#: Each split's smallest size: tune first, then in the order they were written.
+MIN_SIZES = {"tune": 0, "holdout": 200, "holdout2": 160, "holdout3": 290, "train3": 1000,
+             "holdout4": 290}
+BY_SPLIT = {split: [r for r in ROWS if r["split"] == split] for split in MIN_SIZES}
+TUNE = BY_SPLIT["tune"]
 TUNE_CATEGORIES = sorted({r["category"] for r in TUNE if r["label"] == "emergency"})
 
 #: Measured on each split with the shipped rules and classifier (docs/safety.md, round 4);
@@ -56,8 +55,7 @@ MAX_FALSE_ALARMS = {
     "holdout": {"rules": 0.01, "rules+classifier": 0.02},
     "holdout2": {"rules": 0.01, "rules+classifier": 0.02},
 }
-HELD_OUT = {"holdout": HOLDOUT, "holdout2": HOLDOUT2, "holdout3": HOLDOUT3, "train3": TRAIN3,
-            "holdout4": HOLDOUT4}
+HELD_OUT = {split: BY_SPLIT[split] for split in MIN_RECALL}
 
 
 @pytest.fixture(scope="module")
@@ -68,16 +66,12 @@ def rules() -> EmergencyDetector:
 def test_case_file_is_big_balanced_and_covers_every_category():
     assert len(ROWS) >= 400
     assert len({r["text"] for r in ROWS}) == len(ROWS), "duplicate questions"
-    assert {r["split"] for r in ROWS} == {"tune", "holdout", "holdout2", "holdout3", "train3",
-                                          "holdout4"}
-    assert len(HOLDOUT) >= 200
-    assert len(HOLDOUT2) >= 160
-    assert len(HOLDOUT3) >= 290
-    assert len(TRAIN3) >= 1000
-    assert len(HOLDOUT4) >= 290
+    assert {r["split"] for r in ROWS} == set(MIN_SIZES)
+    for name, minimum in MIN_SIZES.items():
+        assert len(BY_SPLIT[name]) >= minimum, name
     assert {r["label"] for r in ROWS} == {"emergency", "ordinary"}
     assert {r["style"] for r in ROWS} == {"formal", "spoken"}
-    for split in (TUNE, HOLDOUT, HOLDOUT2, HOLDOUT3, TRAIN3, HOLDOUT4):
+    for split in BY_SPLIT.values():
         labels = Counter(r["label"] for r in split)
         assert 0.4 <= labels["emergency"] / len(split) <= 0.6
         emergency_categories = {r["category"] for r in split if r["label"] == "emergency"}
